@@ -1,0 +1,118 @@
+/**
+ * The one result format every runtime produces (vitest in Node, vitest inside a
+ * WebContainer, the in-page Worker runner), and the per-task view built from it.
+ * Pure TypeScript: no Node or DOM APIs, so the site and the CLI share it.
+ */
+
+export type TestStatus = 'pass' | 'fail' | 'skip';
+
+export interface TestResult {
+  /** The manifest task this test belongs to (from its `task N: ...` describe block). */
+  task: number;
+  name: string;
+  status: TestStatus;
+  message?: string;
+  expected?: string;
+  actual?: string;
+  durationMs: number;
+}
+
+export type Runtime = 'node' | 'webcontainer' | 'worker';
+
+export interface GradeReport {
+  exercise: string;
+  runtime: Runtime;
+  seed: number;
+  tests: TestResult[];
+  /**
+   * Failures outside any test, e.g. the learner's module threw while loading or
+   * did not compile. When present, no task can pass.
+   */
+  errors: string[];
+}
+
+/** A finished test as every runner describes it, before it is mapped to a task. */
+export interface RawTest {
+  /** Names of the enclosing describe blocks, outermost first. */
+  suites: string[];
+  name: string;
+  state: TestStatus;
+  errors: ReadonlyArray<{ message: string; expected?: unknown; actual?: unknown }>;
+  durationMs: number;
+}
+
+const taskHeading = /^task (\d+):/i;
+
+// ANSI colour codes come with @vitest/expect's diffs; results are read by people and the UI.
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+export const stripAnsi = (text: string): string => text.replace(ansi, '');
+
+/** The task number a test belongs to, or an error naming the test: every test must belong to a task. */
+export function taskOf(suites: readonly string[], name: string): number {
+  const heading = suites.map((suite) => taskHeading.exec(suite)).find((match) => match !== null);
+  if (!heading?.[1]) throw new Error(`grader test "${name}" is not inside a "task N: ..." describe block`);
+  return Number(heading[1]);
+}
+
+export function toTestResult(raw: RawTest): TestResult {
+  const result: TestResult = {
+    task: taskOf(raw.suites, raw.name),
+    name: raw.name,
+    status: raw.state,
+    durationMs: Math.round(raw.durationMs * 100) / 100,
+  };
+  const error = raw.errors[0];
+  if (raw.state === 'fail' && error) {
+    result.message = stripAnsi(error.message);
+    if (error.expected !== undefined) result.expected = stripAnsi(String(error.expected));
+    if (error.actual !== undefined) result.actual = stripAnsi(String(error.actual));
+  }
+  return result;
+}
+
+export type TaskStatus = 'pass' | 'fail';
+
+export interface TaskOutcome {
+  number: number;
+  title: string;
+  status: TaskStatus;
+  passed: number;
+  total: number;
+  /** Why the task fails: its first failing test, or the load error that stopped every test. */
+  failure?: { test?: string; message: string; expected?: string; actual?: string };
+}
+
+/** Groups a report by the manifest's tasks. A task with no passing tests, or any failure, fails. */
+export function taskOutcomes(report: GradeReport, tasks: ReadonlyArray<{ number: number; title: string }>): TaskOutcome[] {
+  return tasks.map((task) => {
+    const tests = report.tests.filter((test) => test.task === task.number);
+    const passed = tests.filter((test) => test.status === 'pass').length;
+    const firstFailure = tests.find((test) => test.status === 'fail');
+    const outcome: TaskOutcome = {
+      number: task.number,
+      title: task.title,
+      status: report.errors.length === 0 && passed > 0 && !firstFailure ? 'pass' : 'fail',
+      passed,
+      total: tests.length,
+    };
+    const loadError = report.errors[0];
+    if (firstFailure) {
+      outcome.failure = {
+        test: firstFailure.name,
+        message: firstFailure.message ?? 'the test failed without a message',
+        ...(firstFailure.expected !== undefined && { expected: firstFailure.expected }),
+        ...(firstFailure.actual !== undefined && { actual: firstFailure.actual }),
+      };
+    } else if (loadError) {
+      outcome.failure = { message: loadError };
+    } else if (tests.length === 0) {
+      outcome.failure = { message: 'no test of this task ran' };
+    }
+    return outcome;
+  });
+}
+
+/** The results without timings: what must be identical across runtimes and across runs with one seed. */
+export function comparable(report: GradeReport): Array<Omit<TestResult, 'durationMs'>> {
+  return report.tests.map(({ durationMs: _ignored, ...rest }) => rest);
+}
