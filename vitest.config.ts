@@ -2,19 +2,18 @@ import { defineConfig } from 'vitest/config';
 import { loadCourse } from './engine/course/course.ts';
 import { graderProject, implementationIn, seedFromEnvironment } from './engine/grading/projects.ts';
 
-// One project per exercise grades the learner's code in exercises/<id>;
-// `unit` holds the course's own unit tests. `npm run grade` and an exercise's
-// `npm test` select projects from here.
+// One project per exercise grades the learner's code in exercises/<id>.
+// `npm run grade` and an exercise's `npm test` select projects from here.
 const seed = seedFromEnvironment(process.env);
 
 export default defineConfig({
   test: {
     reporters: ['./engine/grading/reporter.ts'],
-    projects: [
-      ...loadCourse().map((exercise) =>
-        graderProject(exercise, implementationIn(exercise, exercise.exerciseDir), { name: exercise.manifest.id, seed }),
-      ),
-      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
-    ],
+    projects: loadCourse().map((exercise) =>
+      graderProject(exercise, implementationIn(exercise, exercise.exerciseDir), {
+        name: exercise.manifest.id,
+        seed,
+      }),
+    ),
   },
 });

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import { loadCourse, loadWrongImplementations } from '../engine/course/course.ts';
-import { graderProject, implementationIn, seedFromEnvironment } from '../engine/grading/projects.ts';
+import { loadCourse } from '../engine/course/course.ts';
+import { graderProject, keptImplementations, seedFromEnvironment } from '../engine/grading/projects.ts';
 
 // Every grader against every implementation the course keeps: the starter (must
 // fail every task), the reference solution (must pass every task) and each
@@ -11,21 +10,10 @@ const seed = seedFromEnvironment(process.env);
 
 export default defineConfig({
   test: {
-    projects: loadCourse().flatMap((exercise) => {
-      const id = exercise.manifest.id;
-      const [editable] = exercise.manifest.files.editable;
-      const wrongs = loadWrongImplementations(exercise).map((wrong) =>
-        graderProject(
-          exercise,
-          { ...implementationIn(exercise, exercise.solutionDir), [editable as string]: join(exercise.wrongDir, wrong.file) },
-          { name: `${id}:wrong:${wrong.file}`, seed },
-        ),
-      );
-      return [
-        graderProject(exercise, implementationIn(exercise, join(exercise.exerciseDir)), { name: `${id}:starter`, seed }),
-        graderProject(exercise, implementationIn(exercise, exercise.solutionDir), { name: `${id}:solution`, seed }),
-        ...wrongs,
-      ];
-    }),
+    projects: loadCourse().flatMap((exercise) =>
+      keptImplementations(exercise).map(({ name, files }) =>
+        graderProject(exercise, files, { name: `${exercise.manifest.id}:${name}`, seed }),
+      ),
+    ),
   },
 });

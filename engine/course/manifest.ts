@@ -9,7 +9,10 @@ const slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lowercase words j
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the course');
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+    'must be a relative path inside the course',
+  );
 
 export const taskSchema = z.object({
   number: z.number().int().positive(),
@@ -56,10 +59,17 @@ export type ExerciseManifest = z.infer<typeof manifestSchema>;
 export type ExerciseTask = z.infer<typeof taskSchema>;
 
 /** Validates parsed JSON against a schema; the error names the file and every offending field. */
-export function parseWith<T extends z.ZodTypeAny>(schema: T, json: unknown, file: string, what: string): z.infer<T> {
+export function parseWith<T extends z.ZodTypeAny>(
+  schema: T,
+  json: unknown,
+  file: string,
+  what: string,
+): z.infer<T> {
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = parsed.error.issues.map(
+    (issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
   throw new Error(`${file} is not a valid ${what}:\n${problems.join('\n')}`);
 }
 
@@ -76,5 +86,7 @@ export const wrongImplementationSchema = z.object({
   mentions: z.string().min(3),
 });
 
-export const wrongCatalogSchema = z.array(wrongImplementationSchema).min(4, 'keep at least four wrong implementations');
+export const wrongCatalogSchema = z
+  .array(wrongImplementationSchema)
+  .min(4, 'keep at least four wrong implementations');
 export type WrongImplementation = z.infer<typeof wrongImplementationSchema>;

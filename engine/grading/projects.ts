@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
-import { courseRoot, type ExerciseOnDisk } from '../course/course.ts';
+import { courseRoot, type ExerciseOnDisk, loadWrongImplementations } from '../course/course.ts';
 
 /**
  * vitest projects that grade one implementation of one exercise. Graders import
@@ -15,6 +15,27 @@ export type Implementation = Record<string, string>;
 
 export function implementationIn(exercise: ExerciseOnDisk, dir: string): Implementation {
   return Object.fromEntries(exercise.manifest.files.editable.map((file) => [file, join(dir, file)]));
+}
+
+/**
+ * Every implementation the course keeps for an exercise, by name: the starter
+ * (the exercise folder), the reference solution, and each deliberately wrong
+ * implementation (the solution with its editable file replaced).
+ */
+export function keptImplementations(
+  exercise: ExerciseOnDisk,
+): Array<{ name: string; files: Implementation }> {
+  const solution = implementationIn(exercise, exercise.solutionDir);
+  const [editable] = exercise.manifest.files.editable;
+  if (editable === undefined) throw new Error(`${exercise.manifest.id} has no editable file`);
+  return [
+    { name: 'starter', files: implementationIn(exercise, exercise.exerciseDir) },
+    { name: 'solution', files: solution },
+    ...loadWrongImplementations(exercise).map((wrong) => ({
+      name: `wrong:${wrong.file}`,
+      files: { ...solution, [editable]: join(exercise.wrongDir, wrong.file) },
+    })),
+  ];
 }
 
 const exerciseImport = /^@exercise\/([^/]+)\/(.+)$/;
@@ -63,6 +84,7 @@ export function seedFromEnvironment(env: Record<string, string | undefined>): nu
   const raw = env.GRADER_SEED;
   if (raw === undefined || raw === '') return DEFAULT_SEED;
   const seed = Number(raw);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`GRADER_SEED must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new Error(`GRADER_SEED must be a non-negative integer, got "${raw}"`);
   return seed;
 }

@@ -83,7 +83,10 @@ export interface TaskOutcome {
 }
 
 /** Groups a report by the manifest's tasks. A task with no passing tests, or any failure, fails. */
-export function taskOutcomes(report: GradeReport, tasks: ReadonlyArray<{ number: number; title: string }>): TaskOutcome[] {
+export function taskOutcomes(
+  report: GradeReport,
+  tasks: ReadonlyArray<{ number: number; title: string }>,
+): TaskOutcome[] {
   return tasks.map((task) => {
     const tests = report.tests.filter((test) => test.task === task.number);
     const passed = tests.filter((test) => test.status === 'pass').length;

@@ -1,0 +1,12 @@
+/**
+ * The packages graders and harnesses may import. The in-page runner cannot
+ * resolve packages itself: its host (the site's Worker bundle, or Node in the
+ * self-check) loads exactly these and hands them over.
+ */
+export const GRADER_PACKAGES = [
+  'ioredis-mock',
+  'pg-mem',
+  '@sinonjs/fake-timers',
+  'pgsql-ast-parser',
+] as const;
+export type GraderPackage = (typeof GRADER_PACKAGES)[number];

@@ -1,0 +1,99 @@
+import { transform } from 'sucrase';
+
+/**
+ * A tiny CommonJS module system for running TypeScript sources in a Web Worker
+ * (or any JS realm) without a bundler: each file is transpiled with sucrase when
+ * first required and evaluated with `new Function`. Bare specifiers come from
+ * `hostModules` (packages the host bundled ahead of time); `@exercise/` and
+ * `@grader/` mirror the path aliases the Node graders use.
+ */
+
+export interface ModuleGraphOptions {
+  /** Course-relative path (e.g. "tests/cache-aside/harness.ts") -> TypeScript source. */
+  sources: Record<string, string>;
+  /** Bare specifier -> an already-loaded module namespace. */
+  hostModules: Record<string, unknown>;
+}
+
+/** A learner's (or grader's) file failed to compile: carries its position for the editor. */
+export class CompileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(`${file}${line === undefined ? '' : `:${line}:${column ?? 0}`}: ${detail}`);
+    this.name = 'CompileError';
+  }
+}
+
+type Module = { exports: unknown };
+
+function dirOf(path: string): string {
+  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+}
+
+function join(base: string, relative: string): string {
+  const parts = base === '' ? [] : base.split('/');
+  for (const part of relative.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return parts.join('/');
+}
+
+// sucrase's import interop reads `default` only from objects flagged as ES modules.
+function asEsModule(namespace: unknown): unknown {
+  if (typeof namespace !== 'object' || namespace === null || '__esModule' in namespace) return namespace;
+  return { __esModule: true, ...namespace };
+}
+
+export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) {
+  const cache = new Map<string, Module>();
+  const hosts = new Map(
+    Object.entries(hostModules).map(([name, namespace]) => [name, asEsModule(namespace)]),
+  );
+
+  function resolve(specifier: string, importer: string): string | undefined {
+    let base: string;
+    if (specifier.startsWith('.')) base = join(dirOf(importer), specifier);
+    else if (specifier.startsWith('@exercise/')) base = `exercises/${specifier.slice('@exercise/'.length)}`;
+    else if (specifier.startsWith('@grader/')) base = `tests/${specifier.slice('@grader/'.length)}`;
+    else return undefined;
+    return [base, `${base}.ts`, `${base}/index.ts`].find((candidate) => candidate in sources);
+  }
+
+  function compile(path: string, source: string): string {
+    try {
+      return transform(source, { transforms: ['typescript', 'imports'], filePath: path }).code;
+    } catch (error) {
+      const { message, loc } = error as Error & { loc?: { line: number; column: number } };
+      const detail = message.replace(/\s*\(\d+:\d+\)$/, '');
+      // sucrase reports 1-based lines and 0-based columns; editors count columns from 1.
+      throw new CompileError(path, detail, loc?.line, loc === undefined ? undefined : loc.column + 1);
+    }
+  }
+
+  function load(path: string): unknown {
+    const cached = cache.get(path);
+    if (cached) return cached.exports;
+    const source = sources[path];
+    if (source === undefined) throw new Error(`cannot find module "${path}"`);
+    const module: Module = { exports: {} };
+    cache.set(path, module);
+    const code = compile(path, source);
+    const requireFrom = (specifier: string) => {
+      const resolved = resolve(specifier, path);
+      if (resolved !== undefined) return load(resolved);
+      if (hosts.has(specifier)) return hosts.get(specifier);
+      throw new Error(`${path} imports "${specifier}", which is not available here`);
+    };
+    // sourceURL names the file in stack traces and the browser's debugger.
+    const evaluate = new Function('require', 'module', 'exports', `${code}\n//# sourceURL=${path}`);
+    evaluate(requireFrom, module, module.exports);
+    return module.exports;
+  }
+
+  return { load };
+}

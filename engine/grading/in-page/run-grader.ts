@@ -1,0 +1,93 @@
+import { type File, startTests, type Task, type VitestRunner, type VitestRunnerConfig } from '@vitest/runner';
+import { setSafeTimers } from '@vitest/utils/timers';
+import { type GradeReport, type RawTest, stripAnsi, toTestResult } from '../results.ts';
+import { createModuleGraph } from './module-graph.ts';
+import { createVitestShim } from './vitest-shim.ts';
+
+/**
+ * Grades an exercise without vitest's Node machinery: @vitest/runner collects and
+ * runs the grader, which is loaded from source through the in-page module graph.
+ * This is the core the site's Web Worker runs; it has no Node or DOM dependency.
+ */
+
+export interface InPageGradeRequest {
+  exercise: string;
+  seed: number;
+  /** Course-relative path of the grader file, e.g. "tests/cache-aside/cache-aside.test.ts". */
+  grader: string;
+  /** Grader, harness, support and the learner's files, by course-relative path. */
+  sources: Record<string, string>;
+  /** Packages the graders import (ioredis-mock, pg-mem, @sinonjs/fake-timers...), already loaded. */
+  hostModules: Record<string, unknown>;
+  testTimeoutMs?: number;
+}
+
+function runnerConfig(seed: number, testTimeout: number): VitestRunnerConfig {
+  return {
+    root: '/',
+    setupFiles: [],
+    name: undefined,
+    passWithNoTests: false,
+    testNamePattern: undefined,
+    allowOnly: false,
+    sequence: { shuffle: false, concurrent: false, seed, hooks: 'stack', setupFiles: 'list' },
+    chaiConfig: undefined,
+    maxConcurrency: 5,
+    testTimeout,
+    hookTimeout: testTimeout,
+    retry: 0,
+    includeTaskLocation: false,
+    tags: [],
+    tagsFilter: undefined,
+    strictTags: false,
+  };
+}
+
+/** Flattens @vitest/runner's task tree into the runner-neutral shape results.ts maps to tasks. */
+export function rawTestsOf(task: Task, suites: string[] = []): RawTest[] {
+  if (task.type === 'test') {
+    const state = task.result?.state;
+    return [
+      {
+        suites,
+        name: task.name,
+        state: state === 'pass' ? 'pass' : state === 'fail' ? 'fail' : 'skip',
+        errors: task.result?.errors ?? [],
+        durationMs: task.result?.duration ?? 0,
+      },
+    ];
+  }
+  const inner = task.type === 'suite' && task.file !== task ? [...suites, task.name] : suites;
+  return task.tasks.flatMap((child) => rawTestsOf(child, inner));
+}
+
+let safeTimersSet = false;
+
+export async function gradeInPage(request: InPageGradeRequest): Promise<GradeReport> {
+  // The runner's own timeouts must keep working when a grader fakes the clock.
+  if (!safeTimersSet) {
+    setSafeTimers();
+    safeTimersSet = true;
+  }
+  const graph = createModuleGraph({
+    sources: request.sources,
+    hostModules: { ...request.hostModules, vitest: createVitestShim({ seed: request.seed }) },
+  });
+  const runner: VitestRunner = {
+    config: runnerConfig(request.seed, request.testTimeoutMs ?? 5_000),
+    importFile: async (filepath) => {
+      graph.load(filepath);
+    },
+  };
+  const files: File[] = await startTests([request.grader], runner);
+  const errors = files.flatMap((file) =>
+    (file.result?.errors ?? []).map((error) => stripAnsi(error.message)),
+  );
+  return {
+    exercise: request.exercise,
+    runtime: 'worker',
+    seed: request.seed,
+    tests: files.flatMap((file) => rawTestsOf(file)).map(toTestResult),
+    errors,
+  };
+}

@@ -1,0 +1,163 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startVitest } from 'vitest/node';
+import {
+  courseRoot,
+  type ExerciseOnDisk,
+  loadCourse,
+  loadWrongImplementations,
+} from '../engine/course/course.ts';
+import { gradeInPageFromDisk } from '../engine/grading/in-page/from-disk.ts';
+import { DEFAULT_SEED, keptImplementations } from '../engine/grading/projects.ts';
+import GradingReporter from '../engine/grading/reporter.ts';
+import { comparable, type GradeReport, taskOutcomes } from '../engine/grading/results.ts';
+
+/**
+ * The course's self-check (`npm test`, run by CI): the course as shipped must
+ * hold together. Every check prints one line; any failure exits non-zero.
+ *   - manifests valid, every file they name exists
+ *   - type check and lint clean; the engine's unit tests pass
+ *   - each starter fails every task, each solution passes every task,
+ *     each wrong implementation is rejected by the task it breaks, naming the mistake
+ *   - a second run with the same seed gives identical results
+ *   - the in-page (Worker) runner core gives the same results as vitest
+ * Run it on a clean checkout: it grades exercises/ as the starters.
+ */
+
+const failures: string[] = [];
+function check(ok: boolean, line: string, why?: string) {
+  console.log(`${ok ? '  ok  ' : '  FAIL'} ${line}`);
+  if (!ok) failures.push(why ? `${line}: ${why}` : line);
+}
+
+function run(label: string, command: string, args: string[], cwd = courseRoot) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+  const ok = result.status === 0;
+  check(ok, label, ok ? undefined : `${result.stdout}${result.stderr}`.trim().slice(-4000));
+}
+
+function section(title: string) {
+  console.log(`\n${title}`);
+}
+
+async function gradeAll(seed: number): Promise<Map<string, GradeReport>> {
+  let reports = new Map<string, GradeReport>();
+  process.env.GRADER_SEED = String(seed);
+  const vitest = await startVitest('test', [], {
+    root: courseRoot,
+    config: join(courseRoot, 'tests/self-check.vitest.ts'),
+    watch: false,
+    reporters: [new GradingReporter({ print: false, onReports: (all) => (reports = all) })],
+  });
+  await vitest.close();
+  return reports;
+}
+
+function checkManifestFiles(exercise: ExerciseOnDisk) {
+  const { manifest } = exercise;
+  const missing = [
+    ...manifest.files.editable.flatMap((file) => [
+      join(exercise.exerciseDir, file),
+      join(exercise.solutionDir, file),
+    ]),
+    exercise.graderFile,
+    ...manifest.files.readOnly.map((file) => join(courseRoot, file)),
+  ].filter((file) => !existsSync(file));
+  check(missing.length === 0, `${manifest.id}: every file the manifest names exists`, missing.join(', '));
+}
+
+function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport>) {
+  const { id, tasks } = exercise.manifest;
+  const outcomesOf = (implementation: string) => {
+    const report = reports.get(`${id}:${implementation}`);
+    if (!report) throw new Error(`no results for ${id}:${implementation}`);
+    return { report, outcomes: taskOutcomes(report, tasks) };
+  };
+
+  const starter = outcomesOf('starter').outcomes;
+  const passingStarter = starter.filter((task) => task.status === 'pass').map((task) => task.number);
+  check(
+    passingStarter.length === 0,
+    `${id}: the starter fails all ${tasks.length} tasks`,
+    `passes task(s) ${passingStarter}`,
+  );
+
+  const solution = outcomesOf('solution');
+  const failing = solution.outcomes.filter((task) => task.status === 'fail');
+  check(
+    failing.length === 0,
+    `${id}: the solution passes all ${tasks.length} tasks`,
+    failing.map((task) => `task ${task.number}: ${task.failure?.message}`).join('\n'),
+  );
+  const untasked = solution.report.tests.filter((test) => !tasks.some((task) => task.number === test.task));
+  check(
+    untasked.length === 0,
+    `${id}: every test belongs to a task of the manifest`,
+    untasked.map((t) => t.name).join(', '),
+  );
+
+  for (const wrong of loadWrongImplementations(exercise)) {
+    const broken = outcomesOf(`wrong:${wrong.file}`).outcomes.find((task) => task.number === wrong.breaks);
+    const message = broken?.failure?.message ?? '';
+    const rejected = broken?.status === 'fail';
+    const named = message.toLowerCase().includes(wrong.mentions.toLowerCase());
+    check(
+      rejected && named,
+      `${id}: wrong/${wrong.file} is rejected by task ${wrong.breaks}, saying "${wrong.mentions}"`,
+      rejected ? `the message was: ${message}` : `task ${wrong.breaks} passed`,
+    );
+  }
+}
+
+const sameResults = (a: GradeReport | undefined, b: GradeReport | undefined) =>
+  a !== undefined && b !== undefined && JSON.stringify(comparable(a)) === JSON.stringify(comparable(b));
+
+async function main() {
+  section('Manifests');
+  const course = loadCourse();
+  check(course.length > 0, `${course.length} exercise manifests are valid`);
+  course.forEach(checkManifestFiles);
+
+  section('Code quality');
+  run('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', '.']);
+  run('lint and format (biome check)', 'npx', ['biome', 'check', '.']);
+  run('engine unit tests (vitest)', 'npx', ['vitest', 'run', '--config', 'tests/unit/vitest.config.ts']);
+
+  section(`Graders (seed ${DEFAULT_SEED})`);
+  const first = await gradeAll(DEFAULT_SEED);
+  for (const exercise of course) checkGrading(exercise, first);
+
+  section('Determinism: a second run with the same seed');
+  const second = await gradeAll(DEFAULT_SEED);
+  const differing = [...first.keys()].filter(
+    (project) => !sameResults(first.get(project), second.get(project)),
+  );
+  check(
+    differing.length === 0,
+    `all ${first.size} gradings repeat exactly`,
+    `differ: ${differing.join(', ')}`,
+  );
+
+  section('One grading core: the in-page Worker runner against vitest');
+  for (const exercise of course) {
+    const id = exercise.manifest.id;
+    for (const { name } of keptImplementations(exercise)) {
+      const inPage = await gradeInPageFromDisk(exercise, name, DEFAULT_SEED);
+      const vitest = first.get(`${id}:${name}`);
+      check(
+        sameResults(inPage, vitest),
+        `${id}:${name} gives the same per-test results in both runners`,
+        JSON.stringify({ inPage: comparable(inPage), vitest: vitest && comparable(vitest) }).slice(0, 3000),
+      );
+    }
+  }
+
+  console.log(
+    failures.length === 0 ? '\nThe course holds together.' : `\n${failures.length} check(s) failed:\n`,
+  );
+  for (const failure of failures) console.log(`- ${failure}\n`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+await main();
