@@ -1,0 +1,43 @@
+import type { ExerciseManifest } from '../course/manifest.ts';
+import type { GradeReport } from '../grading/results.ts';
+
+/**
+ * What the workspace UI needs from a grading runtime. Two implementations sit
+ * behind it: a WebContainer running vitest, and the in-page Web Worker running
+ * @vitest/runner. The UI only renders what these return.
+ */
+
+export type RunnerKind = 'webcontainer' | 'worker';
+
+export interface GradeRequest {
+  manifest: ExerciseManifest;
+  /** The learner's editable files, by the manifest's editable name. */
+  files: Record<string, string>;
+  seed?: number;
+}
+
+/** A place in the learner's code the editor should mark. Lines and columns count from 1. */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type GradeOutcome =
+  /** The grader ran; the report says which tests passed (a learner's import-time exception is in report.errors). */
+  | { kind: 'graded'; report: GradeReport; diagnostics: Diagnostic[] }
+  /** The learner's code did not compile: nothing ran, no test passed. */
+  | { kind: 'compile-error'; diagnostics: Diagnostic[]; message: string }
+  /** The run exceeded its wall-clock budget (an infinite loop, runaway memory) and was stopped. */
+  | { kind: 'stopped'; reason: 'time-limit' | 'out-of-memory'; limitMs: number; message: string }
+  /** The grading machinery failed: not the learner's fault. */
+  | { kind: 'runner-error'; message: string };
+
+export interface Runner {
+  readonly kind: RunnerKind;
+  grade(request: GradeRequest): Promise<GradeOutcome>;
+  /** Raw output of the last run for a terminal panel (WebContainer only; may contain ANSI codes). */
+  onOutput?(listener: (chunk: string) => void): () => void;
+  dispose(): void;
+}

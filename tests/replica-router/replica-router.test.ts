@@ -1,0 +1,483 @@
+import { createReplicaRouter, getProduct } from '@exercise/replica-router/replica-router';
+import { describe, expect, it } from 'vitest';
+import { type Cluster, createCluster, SEED_PRODUCTS, type StatementRecord } from './harness';
+
+const WINDOW_MS = 2_000;
+const LAG_MS = 1_000;
+
+function routerFor(cluster: Cluster) {
+  return createReplicaRouter({
+    primary: cluster.primary.pool,
+    replicas: cluster.replicas.map((replica) => replica.pool),
+    now: cluster.now,
+    consistencyWindowMs: WINDOW_MS,
+  });
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: Error & { code?: string } };
+
+async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: error as Error & { code?: string } };
+  }
+}
+
+/** Turns an error from the router into a sentence about what went wrong in the system. */
+function explain(error: Error & { code?: string }): string {
+  if (error.message.startsWith('TODO')) return `it is not implemented yet (${error.message})`;
+  if (error.code === '42601' && error.message.includes('?')) {
+    return `PostgreSQL answered "${error.message}": a MySQL-style ? placeholder does not exist in PostgreSQL, parameters are numbered $1, $2, ...`;
+  }
+  if (error.code === '25006')
+    return `a replica refused it ("${error.message}"): a write was sent to a read-only replica`;
+  if (error.code === 'ECONNREFUSED')
+    return `it failed with ${error.message}: a server that is down was not routed around`;
+  return `it failed: ${error.message}`;
+}
+
+const describeRuns = (runs: StatementRecord[]) =>
+  runs.map((run) => `${run.server} (connection #${run.connection})`).join(', ') || 'nowhere';
+
+const onReplica = (run: StatementRecord) => run.server !== 'primary';
+
+describe('task 1: Route reads to the replicas and writes to the primary', () => {
+  it('getProduct returns one product read from a replica, or null', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const from = cluster.log.length;
+    const found = await attempt(() => getProduct(router, 2));
+    if (!found.ok) expect.fail(`getProduct(router, 2) threw: ${explain(found.error)}`);
+    if (Array.isArray(found.value)) {
+      expect.fail(
+        `getProduct(router, 2) returned the row array ${JSON.stringify(found.value)} instead of the product: the handler would send [{...}] where clients expect {...}, and a missing product would look like [] instead of null. Return rows[0] ?? null.`,
+      );
+    }
+    expect(found.value, 'getProduct(router, 2) should return the row of product 2').toEqual(SEED_PRODUCTS[1]);
+    const runs = cluster.log.slice(from).filter((run) => run.outcome === 'ok');
+    expect(
+      runs.every(onReplica),
+      `getProduct's SELECT ran on ${describeRuns(runs)}: reads belong on the replicas, so the primary keeps its capacity for writes`,
+    ).toBe(true);
+    const missing = await attempt(() => getProduct(router, 999));
+    if (!missing.ok) expect.fail(`getProduct(router, 999) threw: ${explain(missing.error)}`);
+    expect(
+      missing.value,
+      `getProduct(router, 999) returned ${JSON.stringify(missing.value)} for a product that does not exist: return null, so the handler can answer 404`,
+    ).toBeNull();
+  });
+
+  it('sends writes to the primary and returns their result', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const insert = 'INSERT INTO products (id, name, price_cents) VALUES ($1, $2, $3) RETURNING id, name';
+    const inserted = await attempt(() => router.query(insert, [10, 'milk jug', 1500]));
+    if (!inserted.ok) expect.fail(`router.query("${insert}") threw: ${explain(inserted.error)}`);
+    expect(
+      cluster
+        .runsOf(insert)
+        .filter((run) => run.outcome === 'ok')
+        .map((run) => run.server),
+      'the INSERT should have run once, on the primary: replicas are read-only copies',
+    ).toEqual(['primary']);
+    expect(inserted.value.rows, 'router.query should return the rows of the INSERT ... RETURNING').toEqual([
+      { id: 10, name: 'milk jug' },
+    ]);
+    const update = 'UPDATE products SET price_cents = $1 WHERE id = $2';
+    const updated = await attempt(() => router.query(update, [1300, 1]));
+    if (!updated.ok) expect.fail(`router.query("${update}") threw: ${explain(updated.error)}`);
+    expect(
+      cluster.runsOf(update).map((run) => run.server),
+      'the UPDATE should have run once, on the primary: replicas are read-only copies',
+    ).toEqual(['primary']);
+    cluster.advance(1);
+    const read = await attempt(() => router.query('SELECT name FROM products WHERE id = $1', [10]));
+    if (!read.ok) expect.fail(`a read after the INSERT threw: ${explain(read.error)}`);
+    expect(read.value.rows, 'once replicated, a read through the router should find the new product').toEqual(
+      [{ name: 'milk jug' }],
+    );
+  });
+
+  it('spreads reads over every replica', async () => {
+    const cluster = createCluster({ replicas: 3 });
+    const router = routerFor(cluster);
+    const sql = 'SELECT count(*) AS n FROM products';
+    for (let i = 0; i < 60; i++) {
+      const read = await attempt(() => router.query(sql));
+      if (!read.ok) expect.fail(`read #${i + 1} threw: ${explain(read.error)}`);
+    }
+    const servers = [cluster.primary, ...cluster.replicas];
+    const counts = servers.map((server) => server.statements.filter((run) => run.sql === sql).length);
+    const summary = servers.map((server, i) => `${server.name} ${counts[i]}`).join(', ');
+    const busyReplicas = counts.slice(1).filter((count) => count > 0).length;
+    if (busyReplicas === 1) {
+      expect.fail(
+        `reads per server out of 60: ${summary}. The router uses only one replica, like the article's DatabaseRouter with its single self.replica: adding replicas adds no read capacity. Spread reads over all of them (round-robin or random).`,
+      );
+    }
+    expect(
+      counts.slice(1).every((count) => count >= 6) && counts[0] === 0,
+      `reads per server out of 60: ${summary}. Every replica should take a fair share (here at least 6) and the primary none`,
+    ).toBe(true);
+  });
+});
+
+/** Runs `sql` through the router and fails with `why` if any replica received it. */
+async function expectOnPrimary(cluster: Cluster, sql: string, params: unknown[], why: string) {
+  const router = routerFor(cluster);
+  const result = await attempt(() => router.query(sql, params));
+  const runs = cluster.runsOf(sql);
+  const shown = JSON.stringify(sql);
+  if (runs.some(onReplica)) {
+    const refusal = runs.find((run) => onReplica(run) && run.error)?.error;
+    expect.fail(
+      `${shown} was sent to ${describeRuns(runs.filter(onReplica))}${refusal ? ` (which answered "${refusal}")` : ''}: ${why}`,
+    );
+  }
+  if (!result.ok) expect.fail(`${shown} threw: ${explain(result.error)}`);
+  expect(
+    runs.map((run) => run.server),
+    `${shown} should have run once, on the primary`,
+  ).toEqual(['primary']);
+}
+
+describe('task 2: Classify statements the way PostgreSQL does', () => {
+  it('sends plain reads to a replica however they are written', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const reads = [
+      'select id, name from products where id = $1',
+      '  \n\tSELECT id FROM products WHERE id = $1',
+      '/* product page */ SELECT name FROM products WHERE id = $1',
+      '-- product page\nSELECT price_cents FROM products WHERE id = $1',
+      'SeLeCt id FROM products WHERE id = $1',
+    ];
+    for (const sql of reads) {
+      const read = await attempt(() => router.query(sql, [1]));
+      if (!read.ok) expect.fail(`${JSON.stringify(sql)} threw: ${explain(read.error)}`);
+      expect(read.value.rows.length, `${JSON.stringify(sql)} should return product 1`).toBe(1);
+      const runs = cluster.runsOf(sql);
+      expect(
+        runs.every(onReplica),
+        `${JSON.stringify(sql)} is a plain read but ran on ${describeRuns(runs)}. A test like /^SELECT/ only matches uppercase SELECT at position 0: lowercase, leading whitespace and comments all slip past it. Skip whitespace and comments, and compare keywords case-insensitively.`,
+      ).toBe(true);
+    }
+  });
+
+  it('sends locking reads (FOR UPDATE, FOR SHARE) to the primary', async () => {
+    const cluster = createCluster();
+    const why =
+      'SELECT ... FOR UPDATE was sent to a replica. FOR UPDATE and FOR SHARE take row locks, and only locks on the primary stop other writers; a standby refuses them.';
+    await expectOnPrimary(cluster, 'SELECT id, price_cents FROM products WHERE id = $1 FOR UPDATE', [1], why);
+    await expectOnPrimary(cluster, 'select id from products\nwhere id = $1\nfor share', [2], why);
+  });
+
+  it('sends data-modifying CTEs and side-effect functions to the primary', async () => {
+    const cluster = createCluster();
+    await expectOnPrimary(
+      cluster,
+      'WITH created AS (INSERT INTO orders (id, product_id, quantity) VALUES ($1, 1, 2) RETURNING id) SELECT id FROM created',
+      [501],
+      'a WITH ... INSERT is a write even though the statement ends in SELECT: look inside the CTE, not only at the last keyword.',
+    );
+    await expectOnPrimary(
+      cluster,
+      "SELECT nextval('order_numbers') AS order_number",
+      [],
+      'nextval() advances a sequence, which is a write; a standby refuses it.',
+    );
+    await expectOnPrimary(
+      cluster,
+      'SELECT pg_advisory_lock(42)',
+      [],
+      'an advisory lock taken on a replica is invisible to everyone using the primary, so it protects nothing.',
+    );
+  });
+
+  it('sends writes, and statements it is not sure about, to the primary', async () => {
+    const cluster = createCluster();
+    const why =
+      'when the router is not sure a statement is a read, it must send it to the primary: a read on the primary is only slower, a write on a replica fails. List what is safe for replicas, not what is a write.';
+    await expectOnPrimary(
+      cluster,
+      '/* admin */ insert into orders (id, product_id, quantity) values ($1, 2, 1)',
+      [601],
+      why,
+    );
+    await expectOnPrimary(
+      cluster,
+      '  update products set price_cents = price_cents + 100 where id = $1',
+      [3],
+      why,
+    );
+    await expectOnPrimary(cluster, 'CREATE INDEX products_by_name ON products (name)', [], why);
+    await expectOnPrimary(cluster, 'TRUNCATE orders', [], why);
+  });
+});
+
+const isBegin = (sql: string) => /^\s*(begin|start\s+transaction)\b/i.test(sql);
+const isCommit = (sql: string) => /^\s*(commit|end)\b/i.test(sql);
+const isRollback = (sql: string) => /^\s*(rollback|abort)\b/i.test(sql);
+
+describe('task 3: Run a transaction on one primary connection', () => {
+  it('runs BEGIN, every statement and COMMIT on the same primary connection', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const from = cluster.log.length;
+    const work = [
+      'SELECT price_cents FROM products WHERE id = $1 FOR UPDATE',
+      'UPDATE products SET price_cents = $1 WHERE id = $2',
+      'SELECT price_cents FROM products WHERE id = $1',
+    ] as const;
+    const done = await attempt(() =>
+      router.transaction(async (tx) => {
+        await tx.query(work[0], [1]);
+        await tx.query(work[1], [1500, 1]);
+        const check = await tx.query<{ price_cents: number }>(work[2], [1]);
+        return check.rows[0]?.price_cents;
+      }),
+    );
+    if (!done.ok) expect.fail(`router.transaction(...) threw: ${explain(done.error)}`);
+    const runs = cluster.log.slice(from);
+    const ours = runs.filter((run) => (work as readonly string[]).includes(run.sql));
+    const stray = ours.find(onReplica);
+    if (stray) {
+      expect.fail(
+        `"${stray.sql}" ran on ${stray.server} inside a transaction: every statement of a transaction, reads included, belongs on the primary connection that holds the transaction (a replica cannot see its uncommitted writes).`,
+      );
+    }
+    // The transaction as the primary saw it: the last BEGIN before the work, the first COMMIT after it.
+    const first = runs.indexOf(ours[0] as StatementRecord);
+    const last = runs.indexOf(ours[ours.length - 1] as StatementRecord);
+    const begin = runs
+      .slice(0, first)
+      .reverse()
+      .find((run) => isBegin(run.sql));
+    const commit = runs.slice(last + 1).find((run) => isCommit(run.sql));
+    const shown = runs.map((run) => `${run.sql.split(' ')[0]} on #${run.connection}`).join(', ');
+    if (!begin || !commit) {
+      expect.fail(`the primary received ${shown}: a transaction starts with BEGIN and ends with COMMIT`);
+    }
+    const transaction = [begin, ...ours, commit];
+    if (new Set(transaction.map((run) => run.connection)).size > 1) {
+      expect.fail(
+        `the transaction's statements ran on different connections: ${shown}. pool.query() borrows whichever connection is free for each call, so BEGIN and COMMIT wrap nothing. Take one client with pool.connect() and run every statement on it.`,
+      );
+    }
+    expect(done.value, 'transaction() should resolve with what the work returned').toBe(1500);
+    expect(
+      cluster.primary.checkedOut,
+      'the client from pool.connect() was not released after COMMIT: every transaction leaks a connection until the pool is empty',
+    ).toBe(0);
+  });
+
+  it('rolls back on the same connection, rethrows and releases the client when the work throws', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const from = cluster.log.length;
+    const declined = new Error('card declined');
+    const done = await attempt(() =>
+      router.transaction(async (tx) => {
+        await tx.query('UPDATE products SET price_cents = $1 WHERE id = $2', [1, 2]);
+        throw declined;
+      }),
+    );
+    if (done.ok)
+      expect.fail(
+        'transaction() resolved although the work threw: the caller would believe the order succeeded',
+      );
+    if (done.error !== declined) {
+      expect.fail(
+        `transaction() rejected with "${done.error.message}" instead of the work's own error ("card declined"): callers need the original error to decide what to do`,
+      );
+    }
+    const runs = cluster.log.slice(from);
+    const begin = runs.find((run) => isBegin(run.sql));
+    if (!begin)
+      expect.fail(`the primary received ${JSON.stringify(runs.map((run) => run.sql))}: no BEGIN was sent`);
+    const sameConnection = runs.filter((run) => run.connection === begin.connection);
+    if (!sameConnection.some((run) => isRollback(run.sql))) {
+      const elsewhere = runs.find((run) => isRollback(run.sql));
+      expect.fail(
+        elsewhere
+          ? `ROLLBACK ran on connection #${elsewhere.connection} but BEGIN on #${begin.connection}: they ran on different connections, so the open transaction was never rolled back. Use one pool.connect() client for the whole transaction.`
+          : 'no ROLLBACK was sent after the work threw: the connection would go back to the pool inside an open transaction, and the next request to borrow it would run inside it',
+      );
+    }
+    expect(
+      sameConnection.some((run) => isCommit(run.sql)),
+      'a COMMIT was sent although the work threw: half of the work would be saved',
+    ).toBe(false);
+    expect(
+      cluster.primary.checkedOut,
+      'the client from pool.connect() was not released after the failure: every failed transaction leaks a connection until the pool is empty. Release it in a finally block.',
+    ).toBe(0);
+    const price = await cluster.primary.pool.query('SELECT price_cents FROM products WHERE id = 2');
+    expect(price.rows[0], 'after the rollback the primary should still hold the old price').toEqual({
+      price_cents: 4900,
+    });
+  });
+});
+
+const INSERT_ORDER = 'INSERT INTO orders (id, product_id, quantity) VALUES ($1, $2, $3)';
+const READ_ORDER = 'SELECT id, quantity FROM orders WHERE id = $1';
+
+function laggingCluster() {
+  const cluster = createCluster();
+  for (const replica of cluster.replicas) replica.lagMs = LAG_MS;
+  return cluster;
+}
+
+describe('task 4: Let a session read its own writes', () => {
+  it('a session finds its own write while the replicas lag behind', async () => {
+    const cluster = laggingCluster();
+    const router = routerFor(cluster);
+    const alice = router.session();
+    const wrote = await attempt(() => router.query(INSERT_ORDER, [701, 3, 1], alice));
+    if (!wrote.ok) expect.fail(`the INSERT threw: ${explain(wrote.error)}`);
+    cluster.advance(200);
+    const read = await attempt(() => router.query(READ_ORDER, [701], alice));
+    if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
+    expect(
+      read.value.rows,
+      `a session placed order 701 and 200 ms later its own read did not find it: the read went to ${describeRuns(cluster.runsOf(READ_ORDER))}, 1000 ms behind the primary. This is the missing read-your-writes of the article's DatabaseRouter: after a session writes, send its reads where the write is visible (the primary, for a window longer than the replication lag, or a replica that has replayed past the write).`,
+    ).toEqual([{ id: 701, quantity: 1 }]);
+  });
+
+  it("other sessions keep reading from the replicas after one session's write", async () => {
+    const cluster = laggingCluster();
+    const router = routerFor(cluster);
+    const alice = router.session();
+    const bob = router.session();
+    await router.query(INSERT_ORDER, [702, 1, 2], alice);
+    cluster.advance(200);
+    const reads = [
+      { who: 'bob', sql: 'SELECT name FROM products WHERE id = $1 -- bob', session: bob },
+      {
+        who: 'a request without a session',
+        sql: 'SELECT name FROM products WHERE id = $1 -- anonymous',
+        session: undefined,
+      },
+    ];
+    for (const { who, sql, session } of reads) {
+      const read = await attempt(() => router.query(sql, [1], session));
+      if (!read.ok) expect.fail(`the read of ${who} threw: ${explain(read.error)}`);
+      const runs = cluster.runsOf(sql);
+      expect(
+        runs.every(onReplica),
+        `alice wrote, and the read of ${who} then ran on ${describeRuns(runs)}: read-your-writes is per session. Sending everyone's reads to the primary after any write throws the replicas away.`,
+      ).toBe(true);
+    }
+  });
+
+  it('a session goes back to the replicas once they have caught up', async () => {
+    const cluster = laggingCluster();
+    const router = routerFor(cluster);
+    const alice = router.session();
+    await router.query(INSERT_ORDER, [703, 2, 4], alice);
+    cluster.advance(200);
+    await router.query(READ_ORDER, [703], alice);
+    cluster.advance(10_000);
+    const sql = `${READ_ORDER} -- later`;
+    const read = await attempt(() => router.query(sql, [703], alice));
+    if (!read.ok) expect.fail(`the session's later read threw: ${explain(read.error)}`);
+    const runs = cluster.runsOf(sql);
+    expect(
+      runs.every(onReplica),
+      `10 s after alice's write (replicas lag ${LAG_MS} ms, window ${WINDOW_MS} ms) her read still ran on ${describeRuns(runs)}: the session is pinned to the primary forever, so every user who ever wrote becomes load on the primary. Pin only until the replicas have the write (the window has passed, or their replay position has caught up).`,
+    ).toBe(true);
+    expect(read.value.rows, 'the replica has caught up, so it should return order 703').toEqual([
+      { id: 703, quantity: 4 },
+    ]);
+  });
+
+  it("a write committed in a transaction counts as the session's write", async () => {
+    const cluster = laggingCluster();
+    const router = routerFor(cluster);
+    const alice = router.session();
+    const wrote = await attempt(() =>
+      router.transaction(async (tx) => {
+        await tx.query(INSERT_ORDER, [704, 3, 1]);
+      }, alice),
+    );
+    if (!wrote.ok) expect.fail(`the transaction threw: ${explain(wrote.error)}`);
+    cluster.advance(200);
+    const read = await attempt(() => router.query(READ_ORDER, [704], alice));
+    if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
+    expect(
+      read.value.rows,
+      `alice committed order 704 in router.transaction(..., alice) and 200 ms later her read did not find it (it ran on ${describeRuns(cluster.runsOf(READ_ORDER))}): a committed transaction is a write too, for read-your-writes`,
+    ).toEqual([{ id: 704, quantity: 1 }]);
+  });
+});
+
+describe('task 5: Route around replicas that are down', () => {
+  const read = 'SELECT name FROM products WHERE id = $1';
+
+  it('reads keep working when a replica is down, without hammering it', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const [dead, alive] = cluster.replicas as [(typeof cluster.replicas)[0], (typeof cluster.replicas)[0]];
+    dead.goDown();
+    for (let i = 0; i < 20; i++) {
+      const product = SEED_PRODUCTS[i % 3] as (typeof SEED_PRODUCTS)[0];
+      const result = await attempt(() => router.query(read, [product.id]));
+      if (!result.ok) {
+        expect.fail(
+          `read #${i + 1} failed while ${dead.name} is down: ${explain(result.error)}. When a replica refuses the connection, send the read to another healthy replica (or the primary): one dead replica must not fail user requests.`,
+        );
+      }
+      expect(result.value.rows, `read #${i + 1} returned the wrong rows`).toEqual([{ name: product.name }]);
+    }
+    const tries = dead.statements.filter((run) => run.outcome === 'refused').length;
+    expect(
+      tries,
+      `${dead.name} is down and was still tried ${tries} times in 20 reads: remember that it failed and skip it for a while (like nginx's max_fails and fail_timeout), or every read pays for a failed connection first`,
+    ).toBeLessThanOrEqual(2);
+    const served = alive.statements.filter((run) => run.sql === read && run.outcome === 'ok').length;
+    expect(
+      served,
+      `${alive.name} is healthy but served only ${served} of 20 reads: while a healthy replica exists, reads belong there, not on the primary`,
+    ).toBeGreaterThanOrEqual(15);
+  });
+
+  it('reads fall back to the primary when every replica is down', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    for (const replica of cluster.replicas) replica.goDown();
+    for (let i = 0; i < 5; i++) {
+      const result = await attempt(() => router.query(read, [3]));
+      if (!result.ok) {
+        expect.fail(
+          `with every replica down, read #${i + 1} failed: ${explain(result.error)}. The primary has all the data: fall back to it rather than failing the request.`,
+        );
+      }
+      expect(result.value.rows, `read #${i + 1} returned the wrong rows`).toEqual([{ name: 'burr grinder' }]);
+    }
+    const onPrimary = cluster.primary.statements.filter(
+      (run) => run.sql === read && run.outcome === 'ok',
+    ).length;
+    expect(onPrimary, 'with every replica down, the primary should have answered all 5 reads').toBe(5);
+  });
+
+  it('a replica that comes back gets reads again', async () => {
+    const cluster = createCluster();
+    const router = routerFor(cluster);
+    const [flaky] = cluster.replicas as [(typeof cluster.replicas)[0]];
+    flaky.goDown();
+    for (let i = 0; i < 5; i++) await attempt(() => router.query(read, [1]));
+    flaky.comeBack();
+    cluster.advance(60_000);
+    for (let i = 0; i < 20; i++) {
+      const result = await attempt(() => router.query(read, [2]));
+      if (!result.ok)
+        expect.fail(`read #${i + 1} after ${flaky.name} came back failed: ${explain(result.error)}`);
+    }
+    const served = flaky.statements.filter((run) => run.sql === read && run.outcome === 'ok').length;
+    expect(
+      served,
+      `${flaky.name} came back 60 s ago but served ${served} of the next 20 reads: a replica marked down must be retried after a while, or every short outage removes read capacity for good`,
+    ).toBeGreaterThanOrEqual(5);
+  });
+});
