@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { ExerciseManifest } from '../../engine/course/manifest.ts';
+import { failureView, gradingSummary, progressTable } from '../../engine/grading/format.ts';
+import type { GradeReport } from '../../engine/grading/results.ts';
+
+const manifest: ExerciseManifest = {
+  id: 'cache-aside',
+  title: 'Cache-aside',
+  phase: 2,
+  lesson: 'caching',
+  estimatedMinutes: 40,
+  summary: 'Put Redis in front of PostgreSQL.',
+  howGraded: 'In-memory Redis and PostgreSQL with a fake clock.',
+  tasks: [1, 2, 3].map((number) => ({
+    number,
+    title: `Task title ${number}`,
+    teaches: 'something worth knowing',
+    hints: [`first hint of ${number}`, 'second', 'third'],
+  })),
+  files: { editable: ['product-cache.ts'], grader: 'tests/cache-aside/cache-aside.test.ts', readOnly: [] },
+};
+
+const report: GradeReport = {
+  exercise: 'cache-aside',
+  runtime: 'node',
+  seed: 42,
+  errors: [],
+  tests: [
+    { task: 1, name: 'caches for 300 s', status: 'pass', durationMs: 2 },
+    {
+      task: 2,
+      name: 'a missing product is not cached',
+      status: 'fail',
+      message: 'cached "null"',
+      expected: 'null',
+      actual: '"null"',
+      durationMs: 1,
+    },
+    { task: 3, name: 'invalidates', status: 'fail', message: 'stale price', durationMs: 1 },
+  ],
+};
+
+describe('terminal views of a grading', () => {
+  it('shows tasks done and the next task per exercise', () => {
+    expect(progressTable([{ manifest, report }])).toContain(
+      'cache-aside      ✓··      1/3    next: task 2, Task title 2',
+    );
+  });
+
+  it('shows only the first failing task, with its diff and first hint', () => {
+    const view = failureView({ manifest, report }) ?? '';
+    expect(view).toContain('cache-aside, task 2: Task title 2');
+    expect(view).toContain('✗ a missing product is not cached');
+    expect(view).toContain('expected: null');
+    expect(view).toContain('actual:   "null"');
+    expect(view).toContain('hint: first hint of 2');
+    expect(view).not.toContain('stale price');
+  });
+
+  it('prints the seed so a run can be replayed', () => {
+    expect(gradingSummary([{ manifest, report }])).toContain('replay this run with --seed 42');
+  });
+
+  it('has no failure view once every task passes', () => {
+    const done = { ...report, tests: report.tests.map((test) => ({ ...test, status: 'pass' as const })) };
+    expect(failureView({ manifest, report: done })).toBeUndefined();
+    expect(progressTable([{ manifest, report: done }])).toContain('complete');
+  });
+});
