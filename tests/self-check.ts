@@ -98,13 +98,13 @@ function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport
   );
 
   for (const wrong of loadWrongImplementations(exercise)) {
-    const broken = outcomesOf(`wrong:${wrong.file}`).outcomes.find((task) => task.number === wrong.breaks);
+    const broken = outcomesOf(`wrong:${wrong.patch}`).outcomes.find((task) => task.number === wrong.breaks);
     const message = broken?.failure?.message ?? '';
     const rejected = broken?.status === 'fail';
     const named = message.toLowerCase().includes(wrong.mentions.toLowerCase());
     check(
       rejected && named,
-      `${id}: wrong/${wrong.file} is rejected by task ${wrong.breaks}, saying "${wrong.mentions}"`,
+      `${id}: wrong/${wrong.patch} is rejected by task ${wrong.breaks}, saying "${wrong.mentions}"`,
       rejected ? `the message was: ${message}` : `task ${wrong.breaks} passed`,
     );
   }

@@ -77,9 +77,12 @@ export function parseManifest(json: unknown, file: string): ExerciseManifest {
   return parseWith(manifestSchema, json, file, 'exercise manifest');
 }
 
-/** A deliberately wrong implementation kept beside a grader, and the task that must reject it. */
+/**
+ * A deliberately wrong implementation kept beside a grader, and the task that must reject it.
+ * It is stored as a unified diff against the reference solution, so the bug is exactly the hunk.
+ */
 export const wrongImplementationSchema = z.object({
-  file: z.string().regex(/^[a-z0-9-]+\.ts$/, 'a kebab-case .ts file in the wrong/ folder'),
+  patch: z.string().regex(/^[a-z0-9-]+\.diff$/, 'a kebab-case .diff file in the wrong/ folder'),
   breaks: z.number().int().positive(),
   mistake: z.string().min(10),
   /** A phrase the failure message must contain, proving the grader names the mistake. */

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
-import { courseRoot, type ExerciseOnDisk, loadWrongImplementations } from '../course/course.ts';
+import type { Backends } from '../../tests/support/backends.ts';
+import { courseRoot, type ExerciseOnDisk, loadWrongImplementations, wrongSource } from '../course/course.ts';
 
 /**
  * vitest projects that grade one implementation of one exercise. Graders import
@@ -10,11 +11,16 @@ import { courseRoot, type ExerciseOnDisk, loadWrongImplementations } from '../co
  * deliberately wrong implementation.
  */
 
-/** Editable file name (as in the manifest) -> absolute path of the code to grade. */
-export type Implementation = Record<string, string>;
+/**
+ * Editable file name (as in the manifest) -> the code to grade: a file on disk, or
+ * (for a wrong implementation) source held in memory under a path of its own.
+ */
+export type Implementation = Record<string, { path: string; source?: string }>;
 
 export function implementationIn(exercise: ExerciseOnDisk, dir: string): Implementation {
-  return Object.fromEntries(exercise.manifest.files.editable.map((file) => [file, join(dir, file)]));
+  return Object.fromEntries(
+    exercise.manifest.files.editable.map((file) => [file, { path: join(dir, file) }]),
+  );
 }
 
 /**
@@ -32,8 +38,14 @@ export function keptImplementations(
     { name: 'starter', files: implementationIn(exercise, exercise.exerciseDir) },
     { name: 'solution', files: solution },
     ...loadWrongImplementations(exercise).map((wrong) => ({
-      name: `wrong:${wrong.file}`,
-      files: { ...solution, [editable]: join(exercise.wrongDir, wrong.file) },
+      name: `wrong:${wrong.patch}`,
+      files: {
+        ...solution,
+        [editable]: {
+          path: join(exercise.wrongDir, wrong.patch.replace(/\.diff$/, ''), editable),
+          source: wrongSource(exercise, wrong),
+        },
+      },
     })),
   ];
 }
@@ -42,6 +54,11 @@ const exerciseImport = /^@exercise\/([^/]+)\/(.+)$/;
 
 function implementationResolver(exercise: ExerciseOnDisk, implementation: Implementation): Plugin {
   const id = exercise.manifest.id;
+  const inMemory = new Map(
+    Object.values(implementation).flatMap(({ path, source }) =>
+      source === undefined ? [] : [[path, source]],
+    ),
+  );
   return {
     name: 'request-journey:implementation',
     enforce: 'pre',
@@ -49,9 +66,12 @@ function implementationResolver(exercise: ExerciseOnDisk, implementation: Implem
       const match = exerciseImport.exec(source);
       if (!match || match[1] !== id) return null;
       const file = (match[2] ?? '').replace(/(\.ts)?$/, '.ts');
-      const path = implementation[file];
-      if (!path) throw new Error(`${source}: "${file}" is not an editable file of exercise ${id}`);
-      return path;
+      const chosen = implementation[file];
+      if (!chosen) throw new Error(`${source}: "${file}" is not an editable file of exercise ${id}`);
+      return chosen.path;
+    },
+    load(path) {
+      return inMemory.get(path) ?? null;
     },
   };
 }
@@ -61,7 +81,7 @@ export const DEFAULT_SEED = 20261127;
 export function graderProject(
   exercise: ExerciseOnDisk,
   implementation: Implementation,
-  options: { name: string; seed: number },
+  options: { name: string; seed: number; backends?: Backends },
 ): TestProjectInlineConfiguration {
   return {
     plugins: [implementationResolver(exercise, implementation)],
@@ -70,7 +90,8 @@ export function graderProject(
       name: options.name,
       root: courseRoot,
       include: [exercise.graderFile],
-      provide: { seed: options.seed },
+      // Graders read these with inject(): the run's seed, and the real servers to use (none: the simulations).
+      provide: { seed: options.seed, backends: options.backends ?? {} },
       environment: 'node',
       // Graders never sleep for real; a test that takes this long is stuck (an infinite await).
       testTimeout: 5_000,
@@ -87,4 +108,45 @@ export function seedFromEnvironment(env: Record<string, string | undefined>): nu
   if (!Number.isInteger(seed) || seed < 0)
     throw new Error(`GRADER_SEED must be a non-negative integer, got "${raw}"`);
   return seed;
+}
+
+export type { Backends } from '../../tests/support/backends.ts';
+
+function serverUrl(name: string, raw: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be a URL such as ${protocols[0]}//127.0.0.1:6390, got "${raw}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`${name} must start with ${protocols.join(' or ')}//, got "${raw}"`);
+  }
+  return raw;
+}
+
+/**
+ * The real servers to grade against, from REDIS_URL, DATABASE_URL and
+ * DATABASE_REPLICA_URLS (comma-separated). Unset or empty: the graders use
+ * their simulations. The one place these variables are read and checked.
+ */
+export function backendsFromEnvironment(env: Record<string, string | undefined>): Backends {
+  const backends: Backends = {};
+  const redis = env.REDIS_URL?.trim();
+  if (redis) backends.redisUrl = serverUrl('REDIS_URL', redis, ['redis:', 'rediss:']);
+  const database = env.DATABASE_URL?.trim();
+  if (database) backends.databaseUrl = serverUrl('DATABASE_URL', database, ['postgres:', 'postgresql:']);
+  const replicas = (env.DATABASE_REPLICA_URLS ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  if (replicas.length > 0) {
+    if (!backends.databaseUrl) {
+      throw new Error('DATABASE_REPLICA_URLS names replicas but DATABASE_URL (their primary) is not set');
+    }
+    backends.replicaUrls = replicas.map((url, i) =>
+      serverUrl(`DATABASE_REPLICA_URLS (entry ${i + 1})`, url, ['postgres:', 'postgresql:']),
+    );
+  }
+  return backends;
 }

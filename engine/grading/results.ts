@@ -14,6 +14,8 @@ export interface TestResult {
   message?: string;
   expected?: string;
   actual?: string;
+  /** Why a skipped test did not run here, e.g. it needs the simulation and this run uses real servers. */
+  note?: string;
   durationMs: number;
 }
 
@@ -38,6 +40,8 @@ export interface RawTest {
   name: string;
   state: TestStatus;
   errors: ReadonlyArray<{ message: string; expected?: unknown; actual?: unknown }>;
+  /** The reason a skipped test gave (`context.skip(note)`). */
+  note?: string;
   durationMs: number;
 }
 
@@ -67,10 +71,16 @@ export function toTestResult(raw: RawTest): TestResult {
     if (error.expected !== undefined) result.expected = stripAnsi(String(error.expected));
     if (error.actual !== undefined) result.actual = stripAnsi(String(error.actual));
   }
+  if (raw.state === 'skip' && raw.note) result.note = raw.note;
   return result;
 }
 
-export type TaskStatus = 'pass' | 'fail';
+/**
+ * `not-graded`: every test of the task was skipped in this run (they need the
+ * simulation and the run uses real servers). Neither a pass nor a failure: the
+ * task says nothing about the code here, and is graded by the default run.
+ */
+export type TaskStatus = 'pass' | 'fail' | 'not-graded';
 
 export interface TaskOutcome {
   number: number;
@@ -78,11 +88,17 @@ export interface TaskOutcome {
   status: TaskStatus;
   passed: number;
   total: number;
+  /** Tests of this task that were skipped in this run. */
+  skipped: number;
   /** Why the task fails: its first failing test, or the load error that stopped every test. */
   failure?: { test?: string; message: string; expected?: string; actual?: string };
 }
 
-/** Groups a report by the manifest's tasks. A task with no passing tests, or any failure, fails. */
+/**
+ * Groups a report by the manifest's tasks. A task with no passing tests, or any
+ * failure, fails; one whose tests all ran skipped (and nothing failed to load) is
+ * not graded here. Skipped tests beside passing ones leave the task passing.
+ */
 export function taskOutcomes(
   report: GradeReport,
   tasks: ReadonlyArray<{ number: number; title: string }>,
@@ -90,13 +106,17 @@ export function taskOutcomes(
   return tasks.map((task) => {
     const tests = report.tests.filter((test) => test.task === task.number);
     const passed = tests.filter((test) => test.status === 'pass').length;
+    const skipped = tests.filter((test) => test.status === 'skip').length;
     const firstFailure = tests.find((test) => test.status === 'fail');
+    const clean = report.errors.length === 0 && !firstFailure;
+    const allSkipped = tests.length > 0 && skipped === tests.length;
     const outcome: TaskOutcome = {
       number: task.number,
       title: task.title,
-      status: report.errors.length === 0 && passed > 0 && !firstFailure ? 'pass' : 'fail',
+      status: clean && passed > 0 ? 'pass' : clean && allSkipped ? 'not-graded' : 'fail',
       passed,
       total: tests.length,
+      skipped,
     };
     const loadError = report.errors[0];
     if (firstFailure) {

@@ -33,8 +33,8 @@ export async function gradeInPageFromDisk(
   const sources: Record<string, string> = {};
   for (const file of [manifest.files.grader, ...manifest.files.readOnly])
     sources[file] = read(join(courseRoot, file));
-  for (const [file, path] of Object.entries(kept.files)) {
-    sources[relative(courseRoot, join(exercise.exerciseDir, file))] = read(path);
+  for (const [file, { path, source }] of Object.entries(kept.files)) {
+    sources[relative(courseRoot, join(exercise.exerciseDir, file))] = source ?? read(path);
   }
   return gradeInPage({
     exercise: manifest.id,
