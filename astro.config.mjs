@@ -1,0 +1,21 @@
+// @ts-check
+import mdx from '@astrojs/mdx';
+import { defineConfig } from 'astro/config';
+import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
+import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
+
+export default defineConfig({
+  srcDir: './site',
+  publicDir: './site/public',
+  trailingSlash: 'ignore',
+  integrations: [mdx(), crossOriginIsolation()],
+  markdown: {
+    rehypePlugins: [rehypeScrollableTables],
+    shikiConfig: {
+      themes: { light: 'github-light-default', dark: 'github-dark-default' },
+      // Both palettes in one `color: light-dark(...)`, so code follows the page's color-scheme.
+      defaultColor: 'light-dark()',
+    },
+  },
+  devToolbar: { enabled: false },
+});

@@ -1,0 +1,22 @@
+import { defineCollection, z } from 'astro:content';
+import { glob } from 'astro/loaders';
+import { stopIds } from './lib/journey.ts';
+
+/** The lesson frontmatter contract shared with the lesson writers (see the lessons contract). */
+const lessons = defineCollection({
+  loader: glob({ pattern: '*.mdx', base: './lessons' }),
+  schema: z.object({
+    title: z.string().min(3),
+    phase: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+    order: z.number().int().positive(),
+    stop: z.enum(stopIds).optional(),
+    summary: z.string().min(10),
+    exercise: z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an exercise id: lowercase words joined by hyphens')
+      .optional(),
+    readingMinutes: z.number().int().positive(),
+  }),
+});
+
+export const collections = { lessons };

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
+
+/**
+ * Keeps Monaco's stylesheets out of the lesson page's <head>. Astro links
+ * every stylesheet a page script can reach, dynamic imports included, so the
+ * editor's 175 KB of CSS would block the first paint of every lesson. Instead
+ * each stylesheet Monaco imports becomes a tiny module that adds the (built,
+ * minified) CSS to the document when the editor's code runs, in the order
+ * Monaco imports it. Pass as `vite.plugins` in astro.config.mjs.
+ */
+
+const monacoModule = /[\\/]node_modules[\\/]monaco-editor[\\/]esm[\\/]/;
+const stylePrefix = '\0monaco-style:';
+const adoptStyle = fileURLToPath(new URL('./adopt-style.ts', import.meta.url));
+
+export function monacoStylesOnDemand(): Plugin {
+  return {
+    name: 'request-journey:monaco-styles-on-demand',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!source.endsWith('.css') || !importer || !monacoModule.test(importer)) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved && `${stylePrefix}${resolved.id}`;
+    },
+    load(id) {
+      if (!id.startsWith(stylePrefix)) return null;
+      const stylesheet = `${id.slice(stylePrefix.length)}?inline`;
+      return [
+        `import css from ${JSON.stringify(stylesheet)};`,
+        `import { adoptStyle } from ${JSON.stringify(adoptStyle)};`,
+        'adoptStyle(css);',
+      ].join('\n');
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { ExerciseManifest } from '../../engine/course/manifest.ts';
+import { isolationHeadersFor } from '../../site/integrations/cross-origin-isolation.ts';
+import { lessonForStop } from '../../site/lib/journey.ts';
+import { lessonExerciseProblems, workspaceCount } from '../../site/lib/lesson-rules.ts';
+import { inCourseOrder, type LessonSummary, neighbours } from '../../site/lib/outline.ts';
+import { completedLessons } from '../../site/lib/progress.ts';
+
+/** The site's pure building blocks, without a build or a browser. */
+
+function lesson(slug: string, phase: 1 | 2 | 3, order: number, extra: Partial<LessonSummary> = {}) {
+  return { slug, title: slug, phase, order, summary: 'A lesson summary.', readingMinutes: 5, ...extra };
+}
+
+describe('course order', () => {
+  const lessons = [lesson('c', 3, 1), lesson('a', 1, 2), lesson('b', 2, 1), lesson('z', 1, 1)];
+
+  it('sorts by phase, then order', () => {
+    expect(inCourseOrder(lessons).map((l) => l.slug)).toEqual(['z', 'a', 'b', 'c']);
+  });
+
+  it('refuses two lessons in the same place', () => {
+    expect(() => inCourseOrder([lesson('x', 2, 1), lesson('y', 2, 1)])).toThrow(
+      'lessons "x" and "y" both claim phase 2, order 1',
+    );
+  });
+
+  it('finds the previous and next lesson across phases', () => {
+    const ordered = inCourseOrder(lessons);
+    expect(neighbours(ordered, 'a')).toEqual({ previous: ordered[0], next: ordered[2] });
+    expect(neighbours(ordered, 'z').previous).toBeUndefined();
+    expect(neighbours(ordered, 'c').next).toBeUndefined();
+  });
+});
+
+describe('journey stops', () => {
+  const ordered = [
+    lesson('single-server', 1, 1, { stop: 'app-server' }),
+    lesson('stateless', 3, 2, { stop: 'app-server' }),
+    lesson('read-replicas', 3, 3, { stop: 'replicas' }),
+  ];
+
+  it('link to the first lesson about them', () => {
+    expect(lessonForStop('app-server', ordered)?.slug).toBe('single-server');
+  });
+
+  it('link the database to the replicas lesson while it has none of its own', () => {
+    expect(lessonForStop('database', ordered)?.slug).toBe('read-replicas');
+  });
+
+  it('have no link when no lesson covers them yet', () => {
+    expect(lessonForStop('cdn', ordered)).toBeUndefined();
+  });
+});
+
+describe('lessons and exercises', () => {
+  const manifests = new Map([['cache-aside', { id: 'cache-aside', lesson: 'caching' } as ExerciseManifest]]);
+  const caching = lesson('caching', 2, 1, { exercise: 'cache-aside' });
+
+  it('accept a lesson with its exercise and one workspace', () => {
+    expect(lessonExerciseProblems(caching, 'Text\n\n<Workspace />\n', manifests)).toEqual([]);
+  });
+
+  it('name every disagreement', () => {
+    expect(lessonExerciseProblems(caching, 'no workspace here', manifests)).toEqual([
+      'lessons/caching.mdx has an exercise, so it needs exactly one <Workspace />; found 0',
+    ]);
+    expect(lessonExerciseProblems({ ...caching, exercise: 'cache-asid' }, '<Workspace/>', manifests)[0]).toBe(
+      'lessons/caching.mdx names exercise "cache-asid", which does not exist (known: cache-aside)',
+    );
+    expect(lessonExerciseProblems({ ...caching, slug: 'cdn' }, '<Workspace />', manifests)[0]).toContain(
+      'belongs to lesson "caching"',
+    );
+    expect(lessonExerciseProblems(lesson('dns', 1, 2), '<Workspace />', manifests)).toEqual([
+      'lessons/dns.mdx uses <Workspace /> but its frontmatter names no `exercise`',
+    ]);
+  });
+
+  it('count workspace tags, not the word', () => {
+    expect(workspaceCount('A Workspace is where <Workspace /> goes, then <Workspace/>')).toBe(2);
+  });
+});
+
+describe('progress record', () => {
+  it('reads the completed lessons', () => {
+    const stored = JSON.stringify({
+      lessons: { caching: { completed: true }, dns: { completed: false }, cdn: {} },
+    });
+    expect([...completedLessons(stored)]).toEqual(['caching']);
+  });
+
+  it.each([
+    null,
+    '',
+    '{oops',
+    'null',
+    '[]',
+    '{"lessons":[1]}',
+    '{"lessons":{"a":true,"b":{"completed":"yes"}}}',
+  ])('treats %j as no progress', (stored) => {
+    expect(completedLessons(stored).size).toBe(0);
+  });
+});
+
+describe('cross-origin isolation headers', () => {
+  it('isolate lesson pages only', () => {
+    expect(isolationHeadersFor('/lessons/caching/')).toEqual({
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    expect(isolationHeadersFor('/lessons/caching/?tab=1')).toHaveProperty('Cross-Origin-Opener-Policy');
+    expect(isolationHeadersFor('/')).toEqual({});
+    expect(isolationHeadersFor('/phases/2/')).toEqual({});
+    expect(isolationHeadersFor('/lessonsx')).toEqual({});
+  });
+
+  it('let an isolated page start workers from anywhere on the site', () => {
+    expect(isolationHeadersFor('/_astro/grader.worker.js', 'worker')).toEqual({
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    expect(isolationHeadersFor('/_astro/page.js', 'script')).toEqual({});
+  });
+});
