@@ -120,7 +120,7 @@ async function main() {
   course.forEach(checkManifestFiles);
 
   section('Code quality');
-  run('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', '.']);
+  run('type check (astro sync, tsc --noEmit)', 'npm', ['run', 'typecheck']);
   run('lint and format (biome check)', 'npx', ['biome', 'check', '.']);
   run('engine unit tests (vitest)', 'npx', ['vitest', 'run', '--config', 'tests/unit/vitest.config.ts']);
 
