@@ -37,6 +37,8 @@ export type GradeOutcome =
 export interface Runner {
   readonly kind: RunnerKind;
   grade(request: GradeRequest): Promise<GradeOutcome>;
+  /** Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that run is fast. */
+  warmUp?(request: GradeRequest): void;
   /** Raw output of the last run for a terminal panel (WebContainer only; may contain ANSI codes). */
   onOutput?(listener: (chunk: string) => void): () => void;
   dispose(): void;

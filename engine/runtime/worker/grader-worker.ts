@@ -1,0 +1,51 @@
+import { gradeInPage } from '../../grading/in-page/run-grader.ts';
+import { bundledCourseFiles } from '../bundled-course-files.ts';
+import { gradeInWorker, prepareExercise, type WorkerHost } from './grade-in-worker.ts';
+import { loadGraderPackages } from './grader-packages.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+/**
+ * The grading Worker's entry: grades one request at a time and posts the
+ * outcome back. The page terminates this Worker when a run exceeds its time
+ * budget (a `while (true)` cannot be stopped any other way) and starts a new one.
+ */
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker): void;
+  addEventListener(type: 'error' | 'unhandledrejection', listener: (event: Event) => void): void;
+};
+
+// An error the learner's code throws outside any test (a timer firing after its
+// test ended, an unawaited rejection) is not a crash of this Worker: vitest's
+// grading report leaves such errors out too, so they must not fail the run here.
+for (const type of ['error', 'unhandledrejection'] as const) {
+  scope.addEventListener(type, (event) => event.preventDefault());
+}
+
+const host: WorkerHost = {
+  courseFiles: bundledCourseFiles,
+  loadPackages: loadGraderPackages,
+  grade: gradeInPage,
+};
+
+async function handle(message: ToWorker): Promise<void> {
+  if (message.type === 'warm') {
+    // Warming is an optimisation: a failure here shows up, with its cause, in the next run.
+    await prepareExercise(message.manifest, host).catch(() => {});
+    return;
+  }
+  const { id } = message;
+  const outcome = await gradeInWorker(message, host, () => scope.postMessage({ type: 'running', id })).catch(
+    (error: unknown) => ({
+      kind: 'runner-error' as const,
+      message: `the grading worker failed: ${error instanceof Error ? error.message : String(error)}`,
+    }),
+  );
+  scope.postMessage({ type: 'done', id, outcome });
+}
+
+let queue = Promise.resolve();
+scope.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { courseRoot, fixtureConfig, fixturePage } from './vite.config.ts';
+
+/** Builds the fixture page with the site's Vite (Astro's copy), serves it, and opens it in Chromium. */
+
+/** The Vite the site builds with: Astro's own copy when it has one, else the root one. */
+async function siteVite(): Promise<typeof import('vite')> {
+  const astroDir = dirname(createRequire(import.meta.url).resolve('astro/package.json'));
+  const nested = join(astroDir, 'node_modules/vite');
+  const dir = existsSync(nested) ? nested : join(courseRoot, 'node_modules/vite');
+  const entry = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).exports['.'].import;
+  const vite = await import(pathToFileURL(join(dir, typeof entry === 'string' ? entry : entry.default)).href);
+  return vite;
+}
+
+export async function buildFixture(outDir: string): Promise<string> {
+  const vite = await siteVite();
+  await vite.build(fixtureConfig(outDir));
+  return vite.version;
+}
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+export async function serve(dir: string): Promise<{ url: string; server: Server }> {
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+    try {
+      const body = await readFile(join(dir, path));
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/${fixturePage}`, server };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { courseRoot, type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { DEFAULT_SEED } from '../../engine/grading/projects.ts';
+import { comparable, type GradeReport } from '../../engine/grading/results.ts';
+import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
+import type { GradeOutcome } from '../../engine/runtime/runner.ts';
+import { ContainerSlot } from '../../engine/runtime/webcontainer/container.ts';
+import { createWebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
+import { nodeContainer } from './runtime-fixture/node-container.ts';
+
+/**
+ * The WebContainer runner's whole path except the WebContainer itself (this
+ * machine cannot reach StackBlitz): the mounted project, the vitest command and
+ * config, and the results file, run with real vitest in a folder. For the same
+ * code it must give the same per-test results as the in-page runner.
+ */
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function filesOf(exercise: ExerciseOnDisk, dir: string): Promise<Record<string, string>> {
+  const names = exercise.manifest.files.editable;
+  return Object.fromEntries(
+    await Promise.all(names.map(async (f) => [f, await readFile(join(dir, f), 'utf8')])),
+  );
+}
+
+async function inPageReport(id: string, implementation: string): Promise<GradeReport> {
+  const { stdout } = await promisify(execFile)(
+    'npx',
+    ['tsx', 'tests/e2e/runtime-fixture/node-results.ts', id, implementation, String(DEFAULT_SEED)],
+    { cwd: courseRoot, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout);
+}
+
+function reportOf(outcome: GradeOutcome): GradeReport {
+  if (outcome.kind !== 'graded') throw new Error(`expected a graded run, got ${JSON.stringify(outcome)}`);
+  return outcome.report;
+}
+
+describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as const))(
+  'the WebContainer runner on a Node stand-in: %s',
+  (id, exercise) => {
+    it('grades the starter and the solution exactly as the in-page runner does', async () => {
+      const dir = await mkdtemp(join(tmpdir(), `webcontainer-${id}-`));
+      dirs.push(dir);
+      const container = nodeContainer(dir, join(courseRoot, 'node_modules'));
+      const runner = createWebContainerRunner({
+        courseFiles: bundledCourseFiles,
+        slot: new ContainerSlot(async () => container),
+        installCache: { get: async () => new Uint8Array(), put: async () => {} },
+      });
+      const output: string[] = [];
+      runner.onOutput?.((chunk) => output.push(chunk));
+      const { manifest } = exercise;
+      const [starter, solution, expectedStarter, expectedSolution] = await Promise.all([
+        runner.grade({ manifest, files: await filesOf(exercise, exercise.exerciseDir), seed: DEFAULT_SEED }),
+        runner.grade({ manifest, files: await filesOf(exercise, exercise.solutionDir), seed: DEFAULT_SEED }),
+        inPageReport(id, 'starter'),
+        inPageReport(id, 'solution'),
+      ]);
+      expect(reportOf(starter).runtime).toBe('webcontainer');
+      expect(comparable(reportOf(starter))).toEqual(comparable(expectedStarter));
+      expect(comparable(reportOf(solution))).toEqual(comparable(expectedSolution));
+      expect(output.join('')).toContain('complete');
+      runner.dispose();
+    });
+  },
+);

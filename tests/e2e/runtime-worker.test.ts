@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { courseRoot, type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { DEFAULT_SEED } from '../../engine/grading/projects.ts';
+import { comparable, type GradeReport, taskOutcomes } from '../../engine/grading/results.ts';
+import { compileDiagnostics } from '../../engine/runtime/compile-check.ts';
+import type { GradeOutcome, GradeRequest } from '../../engine/runtime/runner.ts';
+import type { GradingFixture } from './runtime-fixture/main.ts';
+import { buildFixture, launchChromium, serve } from './runtime-fixture/serve.ts';
+
+/**
+ * The Worker runner in Chromium, built with the site's Vite and the Worker
+ * settings the site uses: for every exercise the starter fails every task and
+ * the solution passes every task, with exactly the per-test results of the Node
+ * in-page runner; bad learner code is reported, stopped, and recovered from.
+ * Prints cold and warm grading times.
+ */
+
+const course = loadCourse();
+let outDir: string;
+let server: Server;
+let browser: Browser;
+let page: Page;
+const timings: string[] = [];
+
+async function filesOf(exercise: ExerciseOnDisk, dir: string): Promise<Record<string, string>> {
+  const names = exercise.manifest.files.editable;
+  return Object.fromEntries(
+    await Promise.all(names.map(async (f) => [f, await readFile(join(dir, f), 'utf8')])),
+  );
+}
+
+function gradeInBrowser(request: GradeRequest) {
+  return page.evaluate(
+    (req) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.grade(req),
+    request,
+  );
+}
+
+function resetRunner(timeLimitMs = 10_000) {
+  return page.evaluate(
+    (limit) =>
+      (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.reset({ timeLimitMs: limit }),
+    timeLimitMs,
+  );
+}
+
+async function nodeReport(id: string, implementation: string): Promise<GradeReport> {
+  const { stdout } = await promisify(execFile)(
+    'npx',
+    ['tsx', 'tests/e2e/runtime-fixture/node-results.ts', id, implementation, String(DEFAULT_SEED)],
+    { cwd: courseRoot, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout);
+}
+
+function reportOf(outcome: GradeOutcome): GradeReport {
+  if (outcome.kind !== 'graded') throw new Error(`expected a graded run, got ${JSON.stringify(outcome)}`);
+  return outcome.report;
+}
+
+const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'runtime-fixture-'));
+  const started = performance.now();
+  const vite = await buildFixture(outDir);
+  console.log(`fixture built with vite ${vite} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const served = await serve(outDir);
+  server = served.server;
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(served.url);
+  await page.waitForSelector('body[data-ready]');
+});
+
+afterAll(async () => {
+  if (timings.length > 0) console.log(`Worker runner grading times in Chromium:\n${timings.join('\n')}`);
+  await browser?.close();
+  server?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+describe.each(course.map((exercise) => [exercise.manifest.id, exercise] as const))(
+  'the Worker runner in Chromium: %s',
+  (id, exercise) => {
+    const { manifest } = exercise;
+
+    it('fails every task of the starter and passes every task of the solution, as the Node runner does', async () => {
+      const [expectedStarter, expectedSolution] = await Promise.all([
+        nodeReport(id, 'starter'),
+        nodeReport(id, 'solution'),
+      ]);
+      await resetRunner();
+      const starter = await gradeInBrowser({
+        manifest,
+        files: await filesOf(exercise, exercise.exerciseDir),
+        seed: DEFAULT_SEED,
+      });
+      await idle(3_000); // as a learner edits, the next Worker warms up
+      const solution = await gradeInBrowser({
+        manifest,
+        files: await filesOf(exercise, exercise.solutionDir),
+        seed: DEFAULT_SEED,
+      });
+      const testsMs = (report: GradeReport) =>
+        Math.round(report.tests.reduce((sum, test) => sum + test.durationMs, 0));
+      timings.push(
+        `  ${id.padEnd(16)} cold ${Math.round(starter.elapsedMs)} ms (starter; its tests ${testsMs(reportOf(starter.outcome))} ms), ` +
+          `warm ${Math.round(solution.elapsedMs)} ms (solution; its tests ${testsMs(reportOf(solution.outcome))} ms)`,
+      );
+
+      const starterReport = reportOf(starter.outcome);
+      expect(taskOutcomes(starterReport, manifest.tasks).filter((task) => task.status === 'pass')).toEqual(
+        [],
+      );
+      expect(comparable(starterReport)).toEqual(comparable(expectedStarter));
+      const solutionReport = reportOf(solution.outcome);
+      expect(taskOutcomes(solutionReport, manifest.tasks).filter((task) => task.status === 'fail')).toEqual(
+        [],
+      );
+      expect(comparable(solutionReport)).toEqual(comparable(expectedSolution));
+      expect(solutionReport.runtime).toBe('worker');
+    });
+  },
+);
+
+describe('the Worker runner in Chromium, with broken learner code', () => {
+  const exercise = course[0];
+  if (!exercise) throw new Error('the course has no exercise to grade');
+  const { manifest } = exercise;
+  const [editable] = manifest.files.editable;
+  if (!editable) throw new Error(`${manifest.id} has no editable file`);
+
+  it('reports a syntax error with its line and column, and no test', async () => {
+    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const broken = { ...starter, [editable]: `${starter[editable]}\nexport function unfinished( {\n` };
+    const { outcome } = await gradeInBrowser({ manifest, files: broken });
+    expect(outcome).toMatchObject({ kind: 'compile-error', diagnostics: compileDiagnostics(broken) });
+    const [diagnostic] = compileDiagnostics(broken);
+    expect(diagnostic).toMatchObject({
+      file: editable,
+      line: expect.any(Number),
+      column: expect.any(Number),
+    });
+  });
+
+  it('stops an infinite loop within the budget, keeps the page responsive, and grades the next run', async () => {
+    const limitMs = 6_000;
+    await resetRunner(limitMs);
+    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const looping = gradeInBrowser({
+      manifest,
+      files: { ...starter, [editable]: `${starter[editable]}\nwhile (true) {}\n` },
+    });
+    await idle(limitMs / 2);
+    const started = performance.now();
+    await page.evaluate(() => document.title);
+    expect(performance.now() - started, 'the page answers while the Worker spins').toBeLessThan(500);
+    const { outcome, elapsedMs } = await looping;
+    expect(outcome).toMatchObject({ kind: 'stopped', reason: 'time-limit', limitMs });
+    expect(elapsedMs).toBeGreaterThanOrEqual(limitMs);
+    expect(elapsedMs, 'stopped soon after the budget (loading included)').toBeLessThan(limitMs + 5_000);
+
+    const next = await gradeInBrowser({ manifest, files: await filesOf(exercise, exercise.solutionDir) });
+    expect(taskOutcomes(reportOf(next.outcome), manifest.tasks).every((task) => task.status === 'pass')).toBe(
+      true,
+    );
+    await resetRunner();
+  });
+
+  it('fails every task with the error when the learner code throws while it loads', async () => {
+    const solution = await filesOf(exercise, exercise.solutionDir);
+    const throwing = {
+      ...solution,
+      [editable]: `throw new Error('REDIS_URL is not set');\n${solution[editable]}`,
+    };
+    const report = reportOf((await gradeInBrowser({ manifest, files: throwing })).outcome);
+    expect(report.errors).toEqual([expect.stringContaining('REDIS_URL is not set')]);
+    for (const task of taskOutcomes(report, manifest.tasks)) {
+      expect(task.status).toBe('fail');
+      expect(task.failure?.message).toContain('REDIS_URL is not set');
+    }
+  });
+});
+
+describe('the WebContainer install cache in Chromium', () => {
+  type FixtureWindow = { gradingFixture: GradingFixture };
+
+  it('keeps one node_modules snapshot in IndexedDB across page loads', async () => {
+    await page.evaluate(() =>
+      (window as unknown as FixtureWindow).gradingFixture.installCache.put(
+        'deps-v1',
+        new Uint8Array([1, 2, 3]),
+      ),
+    );
+    await page.reload();
+    await page.waitForSelector('body[data-ready]');
+    const kept = await page.evaluate(async () => {
+      const cache = (window as unknown as FixtureWindow).gradingFixture.installCache;
+      return Array.from((await cache.get('deps-v1')) ?? []);
+    });
+    expect(kept).toEqual([1, 2, 3]);
+    const replaced = await page.evaluate(async () => {
+      const cache = (window as unknown as FixtureWindow).gradingFixture.installCache;
+      await cache.put('deps-v2', new Uint8Array([4]));
+      return { v1: (await cache.get('deps-v1')) ?? null, v2: Array.from((await cache.get('deps-v2')) ?? []) };
+    });
+    expect(replaced).toEqual({ v1: null, v2: [4] });
+  });
+});
