@@ -1,8 +1,10 @@
 // @ts-check
 import mdx from '@astrojs/mdx';
 import { defineConfig } from 'astro/config';
+import { graderWorkerVite } from './engine/runtime/worker/vite-worker.ts';
 import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
 import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
+import { monacoStylesOnDemand } from './site/workspace/vite-plugins.ts';
 
 export default defineConfig({
   srcDir: './site',
@@ -18,4 +20,9 @@ export default defineConfig({
     },
   },
   devToolbar: { enabled: false },
+  vite: {
+    plugins: [monacoStylesOnDemand()],
+    // The grading Worker (engine/runtime/worker) and Monaco's workers.
+    worker: graderWorkerVite(),
+  },
 });

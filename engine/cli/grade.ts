@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startVitest } from 'vitest/node';
-import { courseRoot, loadCourse } from '../course/course.ts';
-import GradingReporter from '../grading/reporter.ts';
-import { taskOutcomes } from '../grading/results.ts';
+import { loadCourse } from '../course/course.ts';
+import { backendsFromEnvironment, seedFromEnvironment } from '../grading/projects.ts';
+import { describeBackends, runGrading } from './run-grading.ts';
 
 const usage = `Grade your exercises offline, with the same graders the browser runs.
 
@@ -11,6 +9,10 @@ const usage = `Grade your exercises offline, with the same graders the browser r
   npm run grade -- cache-aside       grade one exercise (or several)
   npm run grade -- --watch           regrade whenever you save a file
   npm run grade -- --seed 1234       replay a run with the seed it printed
+
+Against real servers instead of the built-in simulations (tests/real-servers/servers.sh starts them):
+  REDIS_URL=redis://127.0.0.1:6390 DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres \\
+  DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:5434/postgres npm run grade
 
 Inside an exercise folder, npm test grades that exercise (npm run test:watch to watch).`;
 
@@ -28,38 +30,26 @@ if (values.help) {
   process.exit(0);
 }
 
-const course = loadCourse();
-const known = course.map((exercise) => exercise.manifest.id);
+const known = loadCourse().map((exercise) => exercise.manifest.id);
 const unknown = positionals.filter((id) => !known.includes(id));
 if (unknown.length > 0) {
   console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
   process.exit(2);
 }
-// The config reads the seed when vitest loads it.
+// The config reads the seed and the real servers to use (if any) when vitest loads it: check them first.
 if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
-
-let allTasksPass = false;
-const reporter = new GradingReporter({
-  print: true,
-  onReports: (reports) => {
-    allTasksPass = [...reports.values()].every((report) => {
-      const manifest = course.find((exercise) => exercise.manifest.id === report.exercise)?.manifest;
-      return (
-        manifest !== undefined && taskOutcomes(report, manifest.tasks).every((task) => task.status === 'pass')
-      );
-    });
-  },
-});
-
-const vitest = await startVitest('test', [], {
-  root: courseRoot,
-  config: join(courseRoot, 'vitest.config.ts'),
-  project: positionals.length > 0 ? positionals : known,
-  watch: values.watch,
-  reporters: [reporter],
-});
-
-if (!values.watch) {
-  await vitest.close();
-  process.exitCode = allTasksPass ? 0 : 1;
+try {
+  seedFromEnvironment(process.env);
+  const real = describeBackends(backendsFromEnvironment(process.env));
+  if (real.length > 0) console.log(['Grading against real servers:', ...real].join('\n'));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
 }
+
+const outcome = await runGrading({
+  config: 'vitest.config.ts',
+  projects: positionals.length > 0 ? positionals : known,
+  watch: values.watch,
+});
+if (!values.watch) process.exitCode = outcome.noTaskFails ? 0 : 1;

@@ -1,14 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyPatch } from 'diff';
-import {
-  type ExerciseManifest,
-  parseManifest,
-  parseWith,
-  type WrongImplementation,
-  wrongCatalogSchema,
-} from './manifest.ts';
+import { type ExerciseManifest, parseManifest } from './manifest.ts';
 
 /** Node-side access to the course on disk: where each exercise, solution and grader lives. */
 
@@ -23,7 +16,7 @@ export interface ExerciseOnDisk {
   wrongDir: string;
 }
 
-function readJson(file: string): unknown {
+export function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
@@ -52,23 +45,4 @@ export function loadCourse(root = courseRoot): ExerciseOnDisk[] {
     .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'exercise.json')))
     .map((entry) => loadExercise(entry.name, root))
     .sort((a, b) => a.manifest.phase - b.manifest.phase || a.manifest.id.localeCompare(b.manifest.id));
-}
-
-export function loadWrongImplementations(exercise: ExerciseOnDisk): WrongImplementation[] {
-  const file = join(exercise.wrongDir, 'wrong.json');
-  return parseWith(wrongCatalogSchema, readJson(file), file, 'wrong-implementation catalog');
-}
-
-/** The source of a wrong implementation: the reference solution with the wrong's patch applied. */
-export function wrongSource(exercise: ExerciseOnDisk, wrong: WrongImplementation): string {
-  const [editable] = exercise.manifest.files.editable;
-  const solutionFile = join(exercise.solutionDir, editable ?? '');
-  const patchFile = join(exercise.wrongDir, wrong.patch);
-  const patched = applyPatch(readFileSync(solutionFile, 'utf8'), readFileSync(patchFile, 'utf8'));
-  if (patched === false) {
-    throw new Error(
-      `${patchFile} no longer applies to ${solutionFile}: re-create it with diff -u after changing the solution`,
-    );
-  }
-  return patched;
 }

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import type { Backends } from '../../tests/support/backends.ts';
-import { courseRoot, type ExerciseOnDisk, loadWrongImplementations, wrongSource } from '../course/course.ts';
+import { courseRoot, type ExerciseOnDisk } from '../course/course.ts';
+import { DEFAULT_SEED } from './results.ts';
 
 /**
  * vitest projects that grade one implementation of one exercise. Graders import
@@ -21,33 +22,6 @@ export function implementationIn(exercise: ExerciseOnDisk, dir: string): Impleme
   return Object.fromEntries(
     exercise.manifest.files.editable.map((file) => [file, { path: join(dir, file) }]),
   );
-}
-
-/**
- * Every implementation the course keeps for an exercise, by name: the starter
- * (the exercise folder), the reference solution, and each deliberately wrong
- * implementation (the solution with its editable file replaced).
- */
-export function keptImplementations(
-  exercise: ExerciseOnDisk,
-): Array<{ name: string; files: Implementation }> {
-  const solution = implementationIn(exercise, exercise.solutionDir);
-  const [editable] = exercise.manifest.files.editable;
-  if (editable === undefined) throw new Error(`${exercise.manifest.id} has no editable file`);
-  return [
-    { name: 'starter', files: implementationIn(exercise, exercise.exerciseDir) },
-    { name: 'solution', files: solution },
-    ...loadWrongImplementations(exercise).map((wrong) => ({
-      name: `wrong:${wrong.patch}`,
-      files: {
-        ...solution,
-        [editable]: {
-          path: join(exercise.wrongDir, wrong.patch.replace(/\.diff$/, ''), editable),
-          source: wrongSource(exercise, wrong),
-        },
-      },
-    })),
-  ];
 }
 
 const exerciseImport = /^@exercise\/([^/]+)\/(.+)$/;
@@ -75,8 +49,6 @@ function implementationResolver(exercise: ExerciseOnDisk, implementation: Implem
     },
   };
 }
-
-export const DEFAULT_SEED = 20261127;
 
 export function graderProject(
   exercise: ExerciseOnDisk,

@@ -36,6 +36,7 @@ function rawTestOf(test: TestCase): RawTest {
     name: test.name,
     state: result.state === 'passed' ? 'pass' : result.state === 'failed' ? 'fail' : 'skip',
     errors: result.errors ?? [],
+    ...(result.state === 'skipped' && result.note !== undefined && { note: result.note }),
     durationMs: test.diagnostic()?.duration ?? 0,
   };
 }

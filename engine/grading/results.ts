@@ -21,6 +21,9 @@ export interface TestResult {
 
 export type Runtime = 'node' | 'webcontainer' | 'worker';
 
+/** The seed every runtime uses unless a run is replayed with another, so they draw the same inputs. */
+export const DEFAULT_SEED = 20261127;
+
 export interface GradeReport {
   exercise: string;
   runtime: Runtime;

@@ -1,6 +1,6 @@
+import { DEFAULT_SEED } from '../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from './compile-check.ts';
 import type { CourseFiles } from './course-files.ts';
-import { COURSE_SEED } from './course-seed.ts';
 import { exerciseProject, type ProjectTree, projectDependencies } from './exercise-project.ts';
 import type { GradeOutcome, GradeRequest, Runner } from './runner.ts';
 import { realTimers, TIMED_OUT, type Timers, withinBudget } from './timers.ts';
@@ -113,7 +113,7 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
   }
 
   async function runVitest(container: Container, request: GradeRequest): Promise<GradeOutcome> {
-    const { manifest, files, seed = COURSE_SEED } = request;
+    const { manifest, files, seed = DEFAULT_SEED } = request;
     for (const file of manifest.files.editable) {
       await container.fs.writeFile(`exercises/${manifest.id}/${file}`, files[file] ?? '');
     }

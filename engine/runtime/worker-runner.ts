@@ -1,4 +1,4 @@
-import { COURSE_SEED } from './course-seed.ts';
+import { DEFAULT_SEED } from '../grading/results.ts';
 import type { GradeOutcome, GradeRequest, Runner } from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
@@ -131,7 +131,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         );
       };
       active = { port, id, running, done: finish };
-      const { manifest, files, seed = COURSE_SEED } = request;
+      const { manifest, files, seed = DEFAULT_SEED } = request;
       port.post({ type: 'grade', id, manifest, files, seed });
     });
   }

@@ -11,7 +11,9 @@ import type { Plugin } from 'vite';
  */
 
 const monacoModule = /[\\/]node_modules[\\/]monaco-editor[\\/]esm[\\/]/;
+// The module that adopts a stylesheet must not look like CSS to Vite, hence the .js ending.
 const stylePrefix = '\0monaco-style:';
+const styleSuffix = '.js';
 const adoptStyle = fileURLToPath(new URL('./adopt-style.ts', import.meta.url));
 
 export function monacoStylesOnDemand(): Plugin {
@@ -21,11 +23,11 @@ export function monacoStylesOnDemand(): Plugin {
     async resolveId(source, importer, options) {
       if (!source.endsWith('.css') || !importer || !monacoModule.test(importer)) return null;
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      return resolved && `${stylePrefix}${resolved.id}`;
+      return resolved && `${stylePrefix}${resolved.id}${styleSuffix}`;
     },
     load(id) {
       if (!id.startsWith(stylePrefix)) return null;
-      const stylesheet = `${id.slice(stylePrefix.length)}?inline`;
+      const stylesheet = `${id.slice(stylePrefix.length, -styleSuffix.length)}?inline`;
       return [
         `import css from ${JSON.stringify(stylesheet)};`,
         `import { adoptStyle } from ${JSON.stringify(adoptStyle)};`,

@@ -1,6 +1,17 @@
 import { createReplicaRouter, getProduct } from '@exercise/replica-router/replica-router';
-import { describe, expect, it } from 'vitest';
-import { type Cluster, createCluster, SEED_PRODUCTS, type StatementRecord } from './harness';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  type Cluster,
+  closeClusters,
+  createCluster,
+  disconnect,
+  SEED_PRODUCTS,
+  type StatementRecord,
+} from './harness';
+
+// Against real servers a cluster holds connections and a schema: free them after each test.
+afterEach(closeClusters);
+afterAll(disconnect);
 
 const WINDOW_MS = 2_000;
 const LAG_MS = 1_000;
@@ -24,11 +35,21 @@ async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-/** Turns an error from the router into a sentence about what went wrong in the system. */
-function explain(error: Error & { code?: string }): string {
+/**
+ * Turns an error from the router into a sentence about what went wrong in the system.
+ * With the cluster, a syntax error is traced back to the statement that caused it.
+ */
+function explain(error: Error & { code?: string }, cluster?: Cluster): string {
   if (error.message.startsWith('TODO')) return `it is not implemented yet (${error.message})`;
-  if (error.code === '42601' && error.message.includes('?')) {
-    return `PostgreSQL answered "${error.message}": a MySQL-style ? placeholder does not exist in PostgreSQL, parameters are numbered $1, $2, ...`;
+  if (error.code === '42601') {
+    // PostgreSQL's wording depends on where the parser gives up ("at end of input",
+    // 'at or near "AND"'), so look for the ? in the statement itself.
+    const failed = cluster?.log.filter((run) => run.outcome === 'error').at(-1)?.sql ?? '';
+    const placeholder = /\?/.test(failed.replace(/'(?:[^']|'')*'/g, ''));
+    if (placeholder || error.message.includes('?')) {
+      const statement = placeholder ? ` to ${JSON.stringify(failed)}` : '';
+      return `PostgreSQL answered "${error.message}"${statement}: a MySQL-style ? placeholder does not exist in PostgreSQL, parameters are numbered $1, $2, ...`;
+    }
   }
   if (error.code === '25006')
     return `a replica refused it ("${error.message}"): a write was sent to a read-only replica`;
@@ -44,11 +65,11 @@ const onReplica = (run: StatementRecord) => run.server !== 'primary';
 
 describe('task 1: Route reads to the replicas and writes to the primary', () => {
   it('getProduct returns one product read from a replica, or null', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const from = cluster.log.length;
     const found = await attempt(() => getProduct(router, 2));
-    if (!found.ok) expect.fail(`getProduct(router, 2) threw: ${explain(found.error)}`);
+    if (!found.ok) expect.fail(`getProduct(router, 2) threw: ${explain(found.error, cluster)}`);
     if (Array.isArray(found.value)) {
       expect.fail(
         `getProduct(router, 2) returned the row array ${JSON.stringify(found.value)} instead of the product: the handler would send [{...}] where clients expect {...}, and a missing product would look like [] instead of null. Return rows[0] ?? null.`,
@@ -61,7 +82,7 @@ describe('task 1: Route reads to the replicas and writes to the primary', () => 
       `getProduct's SELECT ran on ${describeRuns(runs)}: reads belong on the replicas, so the primary keeps its capacity for writes`,
     ).toBe(true);
     const missing = await attempt(() => getProduct(router, 999));
-    if (!missing.ok) expect.fail(`getProduct(router, 999) threw: ${explain(missing.error)}`);
+    if (!missing.ok) expect.fail(`getProduct(router, 999) threw: ${explain(missing.error, cluster)}`);
     expect(
       missing.value,
       `getProduct(router, 999) returned ${JSON.stringify(missing.value)} for a product that does not exist: return null, so the handler can answer 404`,
@@ -69,7 +90,7 @@ describe('task 1: Route reads to the replicas and writes to the primary', () => 
   });
 
   it('sends writes to the primary and returns their result', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const insert = 'INSERT INTO products (id, name, price_cents) VALUES ($1, $2, $3) RETURNING id, name';
     const inserted = await attempt(() => router.query(insert, [10, 'milk jug', 1500]));
@@ -91,7 +112,7 @@ describe('task 1: Route reads to the replicas and writes to the primary', () => 
       cluster.runsOf(update).map((run) => run.server),
       'the UPDATE should have run once, on the primary: replicas are read-only copies',
     ).toEqual(['primary']);
-    cluster.advance(1);
+    await cluster.advance(1);
     const read = await attempt(() => router.query('SELECT name FROM products WHERE id = $1', [10]));
     if (!read.ok) expect.fail(`a read after the INSERT threw: ${explain(read.error)}`);
     expect(read.value.rows, 'once replicated, a read through the router should find the new product').toEqual(
@@ -100,7 +121,7 @@ describe('task 1: Route reads to the replicas and writes to the primary', () => 
   });
 
   it('spreads reads over every replica', async () => {
-    const cluster = createCluster({ replicas: 3 });
+    const cluster = await createCluster({ replicas: 3 });
     const router = routerFor(cluster);
     const sql = 'SELECT count(*) AS n FROM products';
     for (let i = 0; i < 60; i++) {
@@ -144,7 +165,7 @@ async function expectOnPrimary(cluster: Cluster, sql: string, params: unknown[],
 
 describe('task 2: Classify statements the way PostgreSQL does', () => {
   it('sends plain reads to a replica however they are written', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const reads = [
       'select id, name from products where id = $1',
@@ -166,7 +187,7 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
   });
 
   it('sends locking reads (FOR UPDATE, FOR SHARE) to the primary', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const why =
       'SELECT ... FOR UPDATE was sent to a replica. FOR UPDATE and FOR SHARE take row locks, and only locks on the primary stop other writers; a standby refuses them.';
     await expectOnPrimary(cluster, 'SELECT id, price_cents FROM products WHERE id = $1 FOR UPDATE', [1], why);
@@ -174,7 +195,7 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
   });
 
   it('sends data-modifying CTEs and side-effect functions to the primary', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     await expectOnPrimary(
       cluster,
       'WITH created AS (INSERT INTO orders (id, product_id, quantity) VALUES ($1, 1, 2) RETURNING id) SELECT id FROM created',
@@ -196,7 +217,7 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
   });
 
   it('sends writes, and statements it is not sure about, to the primary', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const why =
       'when the router is not sure a statement is a read, it must send it to the primary: a read on the primary is only slower, a write on a replica fails. List what is safe for replicas, not what is a write.';
     await expectOnPrimary(
@@ -222,7 +243,7 @@ const isRollback = (sql: string) => /^\s*(rollback|abort)\b/i.test(sql);
 
 describe('task 3: Run a transaction on one primary connection', () => {
   it('runs BEGIN, every statement and COMMIT on the same primary connection', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const from = cluster.log.length;
     const work = [
@@ -273,7 +294,7 @@ describe('task 3: Run a transaction on one primary connection', () => {
   });
 
   it('rolls back on the same connection, rethrows and releases the client when the work throws', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const from = cluster.log.length;
     const declined = new Error('card declined');
@@ -314,29 +335,30 @@ describe('task 3: Run a transaction on one primary connection', () => {
       'the client from pool.connect() was not released after the failure: every failed transaction leaks a connection until the pool is empty. Release it in a finally block.',
     ).toBe(0);
     const price = await cluster.primary.pool.query('SELECT price_cents FROM products WHERE id = 2');
-    expect(price.rows[0], 'after the rollback the primary should still hold the old price').toEqual({
-      price_cents: 4900,
-    });
+    const escaped = runs.find((run) => run.sql.startsWith('UPDATE') && run.connection !== begin.connection);
+    expect(
+      price.rows[0],
+      escaped
+        ? `the UPDATE ran on ${escaped.server} connection #${escaped.connection}, outside the transaction opened on #${begin.connection}: it committed on its own and the ROLLBACK could not take it back, so the failed order still changed the price`
+        : 'after the rollback the primary should still hold the old price',
+    ).toEqual({ price_cents: 4900 });
   });
 });
 
 const INSERT_ORDER = 'INSERT INTO orders (id, product_id, quantity) VALUES ($1, $2, $3)';
 const READ_ORDER = 'SELECT id, quantity FROM orders WHERE id = $1';
 
-function laggingCluster() {
-  const cluster = createCluster();
-  for (const replica of cluster.replicas) replica.lagMs = LAG_MS;
-  return cluster;
-}
+/** Replicas 1000 ms behind the primary. */
+const laggingCluster = () => createCluster({ lagMs: LAG_MS });
 
 describe('task 4: Let a session read its own writes', () => {
   it('a session finds its own write while the replicas lag behind', async () => {
-    const cluster = laggingCluster();
+    const cluster = await laggingCluster();
     const router = routerFor(cluster);
     const alice = router.session();
     const wrote = await attempt(() => router.query(INSERT_ORDER, [701, 3, 1], alice));
     if (!wrote.ok) expect.fail(`the INSERT threw: ${explain(wrote.error)}`);
-    cluster.advance(200);
+    await cluster.advance(200);
     const read = await attempt(() => router.query(READ_ORDER, [701], alice));
     if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
     expect(
@@ -346,12 +368,12 @@ describe('task 4: Let a session read its own writes', () => {
   });
 
   it("other sessions keep reading from the replicas after one session's write", async () => {
-    const cluster = laggingCluster();
+    const cluster = await laggingCluster();
     const router = routerFor(cluster);
     const alice = router.session();
     const bob = router.session();
     await router.query(INSERT_ORDER, [702, 1, 2], alice);
-    cluster.advance(200);
+    await cluster.advance(200);
     const reads = [
       { who: 'bob', sql: 'SELECT name FROM products WHERE id = $1 -- bob', session: bob },
       {
@@ -372,13 +394,13 @@ describe('task 4: Let a session read its own writes', () => {
   });
 
   it('a session goes back to the replicas once they have caught up', async () => {
-    const cluster = laggingCluster();
+    const cluster = await laggingCluster();
     const router = routerFor(cluster);
     const alice = router.session();
     await router.query(INSERT_ORDER, [703, 2, 4], alice);
-    cluster.advance(200);
+    await cluster.advance(200);
     await router.query(READ_ORDER, [703], alice);
-    cluster.advance(10_000);
+    await cluster.advance(10_000);
     const sql = `${READ_ORDER} -- later`;
     const read = await attempt(() => router.query(sql, [703], alice));
     if (!read.ok) expect.fail(`the session's later read threw: ${explain(read.error)}`);
@@ -393,7 +415,7 @@ describe('task 4: Let a session read its own writes', () => {
   });
 
   it("a write committed in a transaction counts as the session's write", async () => {
-    const cluster = laggingCluster();
+    const cluster = await laggingCluster();
     const router = routerFor(cluster);
     const alice = router.session();
     const wrote = await attempt(() =>
@@ -402,7 +424,7 @@ describe('task 4: Let a session read its own writes', () => {
       }, alice),
     );
     if (!wrote.ok) expect.fail(`the transaction threw: ${explain(wrote.error)}`);
-    cluster.advance(200);
+    await cluster.advance(200);
     const read = await attempt(() => router.query(READ_ORDER, [704], alice));
     if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
     expect(
@@ -416,7 +438,7 @@ describe('task 5: Route around replicas that are down', () => {
   const read = 'SELECT name FROM products WHERE id = $1';
 
   it('reads keep working when a replica is down, without hammering it', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const [dead, alive] = cluster.replicas as [(typeof cluster.replicas)[0], (typeof cluster.replicas)[0]];
     dead.goDown();
@@ -443,7 +465,7 @@ describe('task 5: Route around replicas that are down', () => {
   });
 
   it('reads fall back to the primary when every replica is down', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     for (const replica of cluster.replicas) replica.goDown();
     for (let i = 0; i < 5; i++) {
@@ -462,13 +484,13 @@ describe('task 5: Route around replicas that are down', () => {
   });
 
   it('a replica that comes back gets reads again', async () => {
-    const cluster = createCluster();
+    const cluster = await createCluster();
     const router = routerFor(cluster);
     const [flaky] = cluster.replicas as [(typeof cluster.replicas)[0]];
     flaky.goDown();
     for (let i = 0; i < 5; i++) await attempt(() => router.query(read, [1]));
     flaky.comeBack();
-    cluster.advance(60_000);
+    await cluster.advance(60_000);
     for (let i = 0; i < 20; i++) {
       const result = await attempt(() => router.query(read, [2]));
       if (!result.ok)

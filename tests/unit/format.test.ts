@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { failureView, gradingSummary, progressTable } from '../../engine/grading/format.ts';
+import { failureView, gradingSummary, progressTable, skippedView } from '../../engine/grading/format.ts';
 import type { GradeReport } from '../../engine/grading/results.ts';
 
 const manifest: ExerciseManifest = {
@@ -59,6 +59,35 @@ describe('terminal views of a grading', () => {
 
   it('prints the seed so a run can be replayed', () => {
     expect(gradingSummary([{ manifest, report }])).toContain('replay this run with --seed 42');
+  });
+
+  it('marks a task not graded in this run, and lists its skipped tests with their reason', () => {
+    const againstRealServers: GradeReport = {
+      ...report,
+      tests: [
+        { task: 1, name: 'caches for 300 s', status: 'pass', durationMs: 2 },
+        { task: 2, name: 'a missing product is not cached', status: 'pass', durationMs: 1 },
+        {
+          task: 3,
+          name: 'invalidates',
+          status: 'skip',
+          note: 'needs the simulation (real redis configured): holds a write open',
+          durationMs: 0,
+        },
+      ],
+    };
+    const graded = [{ manifest, report: againstRealServers }];
+    expect(progressTable(graded)).toContain(
+      'cache-aside      ✓✓-      2/3    complete here; not graded here: task 3',
+    );
+    expect(skippedView(graded)).toBe(
+      'Not graded in this run (1 test; the default run, with the simulations, grades them):\n' +
+        '  cache-aside, task 3: invalidates\n' +
+        '    needs the simulation (real redis configured): holds a write open',
+    );
+    expect(failureView({ manifest, report: againstRealServers })).toBeUndefined();
+    expect(gradingSummary(graded)).toContain('Not graded in this run');
+    expect(skippedView([{ manifest, report }])).toBeUndefined();
   });
 
   it('has no failure view once every task passes', () => {

@@ -30,8 +30,8 @@ describe('the in-page module graph', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(CompileError);
-    expect(error).toMatchObject({ file: 'exercises/x/code.ts', line: 2 });
-    expect((error as CompileError).message).toMatch(/^exercises\/x\/code\.ts:2:\d+: /);
+    expect(error).toMatchObject({ file: 'exercises/x/code.ts', line: 2, column: 19 });
+    expect((error as CompileError).message).toMatch(/^exercises\/x\/code\.ts:2:19: /);
   });
 
   it('names the importer when a package is not available', () => {

@@ -78,4 +78,63 @@ describe('task outcomes', () => {
     const outcomes = taskOutcomes(report([pass(1, 'a')]), tasks);
     expect(outcomes[1]).toMatchObject({ status: 'fail', failure: { message: 'no test of this task ran' } });
   });
+
+  const skip = (task: number, name: string) => ({
+    task,
+    name,
+    status: 'skip' as const,
+    note: 'needs the simulation (real redis configured): moves time',
+    durationMs: 0,
+  });
+
+  it('neither passes nor fails a task whose tests were all skipped: it is not graded here', () => {
+    const outcomes = taskOutcomes(report([pass(1, 'a'), skip(2, 'b'), skip(2, 'c')]), tasks);
+    expect(outcomes[1]).toEqual({
+      number: 2,
+      title: 'Negative caching',
+      status: 'not-graded',
+      passed: 0,
+      total: 2,
+      skipped: 2,
+    });
+  });
+
+  it('passes a task whose other tests pass, counting the skipped ones', () => {
+    const outcomes = taskOutcomes(report([pass(1, 'a'), skip(1, 'b'), pass(2, 'c')]), tasks);
+    expect(outcomes[0]).toMatchObject({ status: 'pass', passed: 1, total: 2, skipped: 1 });
+  });
+
+  it('fails a task with a skipped test when another of its tests fails, or the module did not load', () => {
+    expect(taskOutcomes(report([skip(1, 'a'), fail(1, 'b', 'stale')]), tasks)[0]?.status).toBe('fail');
+    expect(taskOutcomes(report([skip(1, 'a')], ['SyntaxError']), tasks)[0]?.status).toBe('fail');
+  });
+});
+
+describe('skipped tests', () => {
+  it('keep the reason they gave, and only skipped tests carry one', () => {
+    const skipped = toTestResult({
+      suites: ['task 2: negative caching'],
+      name: 'expires the marker',
+      state: 'skip',
+      errors: [],
+      note: 'needs the simulation',
+      durationMs: 0,
+    });
+    expect(skipped).toEqual({
+      task: 2,
+      name: 'expires the marker',
+      status: 'skip',
+      note: 'needs the simulation',
+      durationMs: 0,
+    });
+    const passed = toTestResult({
+      suites: ['task 1: x'],
+      name: 'y',
+      state: 'pass',
+      errors: [],
+      note: 'n',
+      durationMs: 0,
+    });
+    expect(passed.note).toBeUndefined();
+  });
 });

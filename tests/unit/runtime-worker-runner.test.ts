@@ -1,7 +1,7 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { DEFAULT_SEED } from '../../engine/grading/projects.ts';
+import { DEFAULT_SEED } from '../../engine/grading/results.ts';
 import type { GradeOutcome } from '../../engine/runtime/runner.ts';
 import type { Timers } from '../../engine/runtime/timers.ts';
 import type { ToWorker } from '../../engine/runtime/worker/protocol.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { courseRoot, type ExerciseOnDisk } from '../../course/course.ts';
-import { keptImplementations } from '../projects.ts';
+import { keptImplementations } from '../kept-implementations.ts';
 import type { GradeReport } from '../results.ts';
 import { GRADER_PACKAGES } from './grader-packages.ts';
 import { gradeInPage } from './run-grader.ts';

@@ -70,8 +70,8 @@ export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) 
     } catch (error) {
       const { message, loc } = error as Error & { loc?: { line: number; column: number } };
       const detail = message.replace(/\s*\(\d+:\d+\)$/, '');
-      // sucrase reports 1-based lines and 0-based columns; editors count columns from 1.
-      throw new CompileError(path, detail, loc?.line, loc === undefined ? undefined : loc.column + 1);
+      // sucrase counts lines and columns from 1, as editors do.
+      throw new CompileError(path, detail, loc?.line, loc?.column);
     }
   }
 

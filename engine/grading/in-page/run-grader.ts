@@ -47,12 +47,15 @@ function runnerConfig(seed: number, testTimeout: number): VitestRunnerConfig {
 export function rawTestsOf(task: Task, suites: string[] = []): RawTest[] {
   if (task.type === 'test') {
     const state = task.result?.state;
+    // context.skip(note) stores the note on the result; @vitest/runner's TaskResult type omits it.
+    const note = (task.result as { note?: string } | undefined)?.note;
     return [
       {
         suites,
         name: task.name,
         state: state === 'pass' ? 'pass' : state === 'fail' ? 'fail' : 'skip',
         errors: task.result?.errors ?? [],
+        ...(note !== undefined && { note }),
         durationMs: task.result?.duration ?? 0,
       },
     ];

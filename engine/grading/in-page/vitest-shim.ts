@@ -10,7 +10,18 @@ import {
   JestExtend,
   setState,
 } from '@vitest/expect';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, it, suite, test } from '@vitest/runner';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  it,
+  onTestFailed,
+  onTestFinished,
+  suite,
+  test,
+} from '@vitest/runner';
 
 /**
  * What graders import as 'vitest' when they run outside vitest (the in-page
@@ -58,6 +69,8 @@ export function createVitestShim(provided: Record<string, unknown>) {
     afterAll,
     beforeEach,
     afterEach,
+    onTestFinished,
+    onTestFailed,
     expect,
     inject: (key: string) => provided[key],
   };

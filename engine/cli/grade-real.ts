@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { loadCourse } from '../course/course.ts';
+import { type Backends, backendsFromEnvironment } from '../grading/projects.ts';
+import { describeBackends, runGrading } from './run-grading.ts';
+
+/**
+ * `npm run grade:real`: grades every reference solution (the `<id>:solution`
+ * projects of tests/self-check.vitest.ts) against the real servers named in
+ * the environment, to prove that graders and solutions hold on real Redis and
+ * PostgreSQL, not only on the simulations. CI runs it after
+ * tests/real-servers/servers.sh start.
+ */
+
+const usage = `Grade the reference solutions against real Redis and PostgreSQL.
+
+  eval "$(tests/real-servers/servers.sh env)"   (after: tests/real-servers/servers.sh start)
+  npm run grade:real                 every exercise's reference solution
+  npm run grade:real -- cache-aside  only some exercises
+  npm run grade:real -- --seed 1234  replay a run with the seed it printed
+
+Reads REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS (comma-separated). Tests that need a
+simulation a real server cannot give are listed as not graded. Exits non-zero if any task fails.`;
+
+const { values, positionals } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  allowPositionals: true,
+});
+
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+let backends: Backends;
+try {
+  backends = backendsFromEnvironment(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (Object.keys(backends).length === 0) {
+  console.error(
+    'No real servers named: set REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS, e.g.\n' +
+      '  tests/real-servers/servers.sh start && eval "$(tests/real-servers/servers.sh env)"\n' +
+      'Without them the graders use their simulations: npm test checks that case.',
+  );
+  process.exit(2);
+}
+
+const known = loadCourse().map((exercise) => exercise.manifest.id);
+const unknown = positionals.filter((id) => !known.includes(id));
+if (unknown.length > 0) {
+  console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
+  process.exit(2);
+}
+if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
+
+const exercises = positionals.length > 0 ? positionals : known;
+console.log(['Reference solutions against real servers:', ...describeBackends(backends)].join('\n'));
+
+const { reports, noTaskFails } = await runGrading({
+  config: 'tests/self-check.vitest.ts',
+  projects: exercises.map((id) => `${id}:solution`),
+});
+const missing = exercises.filter((id) => !reports.has(`${id}:solution`));
+if (missing.length > 0) console.error(`No results for the solution of ${missing.join(', ')}.`);
+process.exitCode = noTaskFails && missing.length === 0 ? 0 : 1;

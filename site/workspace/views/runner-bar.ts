@@ -1,0 +1,107 @@
+import { stripAnsi } from '../../../engine/grading/results.ts';
+import type { RunnerPreference } from '../../../engine/runtime/choose-runner.ts';
+import type { RunnerKind } from '../../../engine/runtime/runner.ts';
+import { h, replace, uniqueId } from '../dom.ts';
+import type { RunnerState } from '../runner-session.ts';
+
+/**
+ * The workspace's command bar: "Run tests", which runner grades (the active
+ * one shown, the learner's choice beside it), the one-line notice when the
+ * WebContainer could not be used, and the WebContainer's raw output.
+ */
+
+export interface RunnerBar {
+  element: HTMLElement;
+  showState(state: RunnerState): void;
+  setRunning(running: boolean): void;
+  appendOutput(chunk: string): void;
+}
+
+export const runnerLabels: Record<RunnerKind, string> = {
+  webcontainer: 'WebContainer (Node.js)',
+  worker: 'Web Worker (this page)',
+};
+
+const OUTPUT_LIMIT = 20_000;
+
+export function createRunnerBar(
+  onRun: () => void,
+  onPreference: (preference: RunnerPreference) => void,
+): RunnerBar {
+  const runButton = h(
+    'button',
+    { type: 'button', class: 'ws-button ws-run', 'aria-keyshortcuts': 'Control+Enter' },
+    'Run tests',
+  );
+  runButton.addEventListener('click', onRun);
+
+  const selectId = uniqueId('ws-runner');
+  const select = h(
+    'select',
+    { id: selectId },
+    h('option', { value: 'auto' }, 'Automatic'),
+    h('option', { value: 'webcontainer' }, runnerLabels.webcontainer),
+    h('option', { value: 'worker' }, runnerLabels.worker),
+  );
+  select.addEventListener('change', () => onPreference(select.value as RunnerPreference));
+  const active = h('span', { class: 'ws-runner-active', role: 'status' });
+  const notice = h('details', { class: 'ws-runner-notice', hidden: true });
+  const output = h('pre', { class: 'ws-terminal', tabindex: 0 });
+  const terminal = h(
+    'details',
+    { class: 'ws-terminal-panel', hidden: true },
+    h('summary', {}, 'Terminal output of the last run'),
+    output,
+  );
+
+  const element = h(
+    'div',
+    { class: 'ws-runner-bar' },
+    h(
+      'div',
+      { class: 'ws-toolbar' },
+      runButton,
+      h('label', { for: selectId, class: 'ws-runner-label' }, 'Run tests in'),
+      select,
+      active,
+    ),
+    notice,
+    terminal,
+  );
+
+  return {
+    element,
+    showState(state) {
+      select.value = state.preference;
+      active.textContent = state.active
+        ? `Active: ${runnerLabels[state.active]}`
+        : state.preference === 'worker'
+          ? 'Starting…'
+          : 'Starting the WebContainer (up to 5 s)…';
+      notice.hidden = !state.notice;
+      if (state.notice) {
+        replace(
+          notice,
+          h(
+            'summary',
+            {},
+            state.notice.message,
+            ' ',
+            h('span', { class: 'ws-notice-more' }, 'What can I do?'),
+          ),
+          h('p', {}, state.notice.help),
+        );
+      }
+      terminal.hidden = state.active !== 'webcontainer';
+    },
+    setRunning(running) {
+      runButton.setAttribute('aria-disabled', String(running));
+      runButton.textContent = running ? 'Running…' : 'Run tests';
+    },
+    appendOutput(chunk) {
+      output.textContent = `${output.textContent ?? ''}${stripAnsi(chunk).replaceAll('\r', '')}`.slice(
+        -OUTPUT_LIMIT,
+      );
+    },
+  };
+}

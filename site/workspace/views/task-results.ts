@@ -1,0 +1,312 @@
+import type { ExerciseManifest } from '../../../engine/course/manifest.ts';
+import {
+  type TaskOutcome,
+  type TaskStatus,
+  type TestResult,
+  taskOutcomes,
+} from '../../../engine/grading/results.ts';
+import type { Diagnostic, GradeOutcome, RunnerKind } from '../../../engine/runtime/runner.ts';
+import { h, replace, uniqueId } from '../dom.ts';
+import { createHintsLadder, type HintsLadder } from './hints-ladder.ts';
+import { lineDiff } from './line-diff.ts';
+
+/**
+ * The exercise's tasks and what the last run said about them: pass or fail per
+ * task and per test, each failure's message and expected/actual diff, the task
+ * to work on next, and each task's hints. Whose fault a problem is decides how
+ * it reads: a compile error or a loop is the learner's to fix, a runner error
+ * is the course's.
+ */
+
+export interface RunResult {
+  outcome: GradeOutcome;
+  runner: RunnerKind;
+  elapsedMs: number;
+}
+
+export interface TaskResultsOptions {
+  manifest: ExerciseManifest;
+  hintsRevealed(task: number): number;
+  revealHint(task: number): void;
+  /** Shows a compile error's place in the editor. */
+  goTo(diagnostic: Diagnostic): void;
+}
+
+export interface TaskResults {
+  /** The outcome of the last run in a few lines, with any compile error or runner problem: shown near "Run tests". */
+  status: HTMLElement;
+  /** Every task with its tests and hints. */
+  element: HTMLElement;
+  /** Before any run in this visit: which tasks passed last time. */
+  showSaved(passedTasks: readonly number[]): void;
+  showRunning(runner: string): void;
+  showResult(result: RunResult): void;
+  setHintsRevealed(task: number, count: number): void;
+}
+
+/** A task's state on screen: its status in the last run, or not run in this visit. */
+type TaskState = TaskStatus | 'not-run';
+
+const runnerNames: Record<RunnerKind, string> = {
+  worker: 'the Web Worker in this page',
+  webcontainer: 'Node.js in a WebContainer',
+};
+
+const stateLabels: Record<TaskState, string> = {
+  pass: 'passes',
+  fail: 'fails',
+  'not-graded': 'not graded here',
+  'not-run': 'not run',
+};
+const stateIcons: Record<TaskState, string> = { pass: '✓', fail: '✗', 'not-graded': '–', 'not-run': '–' };
+
+function statusBadge(state: TaskState, text = stateLabels[state]): HTMLElement {
+  return h(
+    'span',
+    { class: 'ws-status', 'data-state': state },
+    h('span', { 'aria-hidden': 'true' }, stateIcons[state]),
+    ` ${text}`,
+  );
+}
+
+function testItem(test: TestResult): HTMLElement {
+  const state: TaskState = test.status === 'skip' ? 'not-graded' : test.status;
+  const label = test.status === 'skip' ? 'skipped' : stateLabels[state];
+  const detail = test.status === 'skip' && test.note ? h('p', { class: 'ws-run-meta' }, test.note) : null;
+  const failure = test.status === 'fail' && [
+    h('pre', { class: 'ws-failure', tabindex: 0 }, test.message ?? 'The test failed without a message.'),
+    test.expected !== undefined &&
+      test.actual !== undefined &&
+      lineDiff(test.expected, test.actual, { removed: 'expected', added: 'actual' }),
+  ];
+  return h(
+    'li',
+    { class: 'ws-test', 'data-state': state },
+    statusBadge(state, label),
+    ' ',
+    test.name,
+    detail,
+    failure,
+  );
+}
+
+export function createTaskResults(options: TaskResultsOptions): TaskResults {
+  const { manifest } = options;
+  const summary = h('div', { class: 'ws-summary', role: 'status' });
+  const problem = h('div', { class: 'ws-problem' });
+  const ladders = new Map<number, HintsLadder>();
+  const taskItems = manifest.tasks.map((task) => {
+    const ladder = createHintsLadder(task.number, task.hints, options.hintsRevealed(task.number), () =>
+      options.revealHint(task.number),
+    );
+    ladders.set(task.number, ladder);
+    const detail = h('div', { class: 'ws-task-detail' });
+    const item = h(
+      'li',
+      { class: 'ws-task', 'data-task': task.number },
+      h(
+        'div',
+        { class: 'ws-task-head' },
+        h('span', { class: 'ws-task-title' }, `Task ${task.number}: ${task.title}`),
+        h('span', { class: 'ws-task-state' }),
+      ),
+      detail,
+      ladder.element,
+    );
+    return { task, item, detail };
+  });
+  const listHeading = h(
+    'h3',
+    { id: uniqueId('ws-results'), class: 'ws-heading' },
+    'Tasks, test results and hints',
+  );
+  const element = h(
+    'section',
+    { class: 'ws-results', 'aria-labelledby': listHeading.id },
+    listHeading,
+    h(
+      'ol',
+      { class: 'ws-task-list' },
+      taskItems.map(({ item }) => item),
+    ),
+  );
+  const status = h('div', { class: 'ws-run-status' }, summary, problem);
+
+  function setTask(number: number, state: TaskState, counts?: string, next = false): void {
+    const entry = taskItems.find(({ task }) => task.number === number);
+    if (!entry) return;
+    entry.item.dataset.state = state;
+    entry.item.toggleAttribute('data-next', next);
+    const head = entry.item.querySelector('.ws-task-state');
+    if (head) {
+      replace(
+        head,
+        statusBadge(state),
+        counts && h('span', { class: 'ws-task-count' }, counts),
+        next && h('span', { class: 'ws-next' }, 'Work on this next'),
+      );
+    }
+  }
+
+  /** Every task's tests, open for the task to work on next: the others wait their turn. */
+  function showTests(tests: TestResult[], next: TaskOutcome | undefined): void {
+    for (const { task, detail } of taskItems) {
+      const own = tests.filter((test) => test.task === task.number);
+      const list = h('ul', { class: 'ws-tests' }, own.map(testItem));
+      replace(
+        detail,
+        own.length === 0
+          ? null
+          : h(
+              'details',
+              { open: next?.number === task.number },
+              h('summary', {}, `${own.length} test${own.length === 1 ? '' : 's'}`),
+              list,
+            ),
+      );
+    }
+  }
+
+  function notGraded(): void {
+    for (const { task, detail } of taskItems) {
+      setTask(task.number, 'not-run');
+      replace(detail);
+    }
+  }
+
+  function showGraded(report: Extract<GradeOutcome, { kind: 'graded' }>['report'], about: string): void {
+    const outcomes = taskOutcomes(report, manifest.tasks);
+    const passed = outcomes.filter((outcome) => outcome.status === 'pass');
+    const next = outcomes.find((outcome) => outcome.status === 'fail');
+    for (const outcome of outcomes) {
+      setTask(
+        outcome.number,
+        outcome.status,
+        `${outcome.passed} of ${outcome.total} tests`,
+        outcome === next,
+      );
+    }
+    showTests(report.tests, next);
+    const all = passed.length === outcomes.length;
+    summary.dataset.tone = all ? 'pass' : 'fail';
+    replace(
+      summary,
+      h(
+        'p',
+        {},
+        h(
+          'strong',
+          {},
+          all
+            ? `All ${outcomes.length} tasks pass. Lesson complete!`
+            : `${passed.length} of ${outcomes.length} tasks pass.`,
+        ),
+        next && ` Next: task ${next.number}, ${next.title}.`,
+      ),
+      h('p', { class: 'ws-run-meta' }, about),
+    );
+    replace(
+      problem,
+      report.errors.length > 0 &&
+        h(
+          'div',
+          { class: 'ws-callout', 'data-tone': 'fail' },
+          h('p', {}, h('strong', {}, 'Your code threw an error while it was loading, so every task fails:')),
+          report.errors.map((error) => h('pre', { tabindex: 0 }, error)),
+        ),
+    );
+  }
+
+  function showCompileError(diagnostics: readonly Diagnostic[], message: string): void {
+    notGraded();
+    summary.dataset.tone = 'fail';
+    replace(summary, h('p', {}, h('strong', {}, 'Your code does not compile, so no test ran.')));
+    replace(
+      problem,
+      h(
+        'div',
+        { class: 'ws-callout', 'data-tone': 'fail' },
+        diagnostics.length === 0
+          ? h('pre', { tabindex: 0 }, message)
+          : h(
+              'ul',
+              { class: 'ws-diagnostics' },
+              diagnostics.map((diagnostic) => {
+                const button = h(
+                  'button',
+                  { type: 'button', class: 'ws-link-button' },
+                  `${diagnostic.file}, line ${diagnostic.line}, column ${diagnostic.column}`,
+                );
+                button.addEventListener('click', () => options.goTo(diagnostic));
+                return h('li', {}, button, `: ${diagnostic.message}`);
+              }),
+            ),
+      ),
+    );
+  }
+
+  function showMessage(tone: 'fail' | 'course', heading: string, message: string, advice: string): void {
+    notGraded();
+    summary.dataset.tone = tone;
+    replace(summary, h('p', {}, h('strong', {}, heading)));
+    replace(
+      problem,
+      h(
+        'div',
+        { class: 'ws-callout', 'data-tone': tone },
+        h('pre', { tabindex: 0 }, message),
+        h('p', {}, advice),
+      ),
+    );
+  }
+
+  return {
+    status,
+    element,
+    showSaved(passedTasks) {
+      for (const { task } of taskItems)
+        setTask(task.number, passedTasks.includes(task.number) ? 'pass' : 'not-run');
+      summary.dataset.tone = 'idle';
+      replace(
+        summary,
+        h(
+          'p',
+          {},
+          passedTasks.length > 0
+            ? `${passedTasks.length} of ${manifest.tasks.length} tasks passed in your last run. Run the tests to check your code again.`
+            : 'Run the tests to see which tasks your code passes.',
+        ),
+      );
+    },
+    showRunning(runner) {
+      summary.dataset.tone = 'idle';
+      replace(summary, h('p', {}, `Running the tests in ${runner}…`));
+    },
+    showResult({ outcome, runner, elapsedMs }) {
+      const about = `Graded by ${runnerNames[runner]} in ${(elapsedMs / 1000).toFixed(2)} s.`;
+      switch (outcome.kind) {
+        case 'graded':
+          return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`);
+        case 'compile-error':
+          return showCompileError(outcome.diagnostics, outcome.message);
+        case 'stopped':
+          return showMessage(
+            'fail',
+            'Your code was stopped before the tests finished.',
+            outcome.message,
+            'No task is graded from a stopped run. Fix the loop, then run the tests again.',
+          );
+        case 'runner-error':
+          return showMessage(
+            'course',
+            'The test runner failed. This is a problem with the course, not with your code.',
+            outcome.message,
+            'Run the tests again. If it keeps happening, choose the other runner above or reload the page, and please report it.',
+          );
+      }
+    },
+    setHintsRevealed(task, count) {
+      ladders.get(task)?.setRevealed(count);
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import { taskOutcomes } from '../../engine/grading/results.ts';
+import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
+import { readAll } from '../../engine/runtime/course-files.ts';
+import type { GradeOutcome } from '../../engine/runtime/runner.ts';
+import { browserStore } from '../../engine/runtime/storage/backend.ts';
+import { ProgressStore } from '../../engine/runtime/storage.ts';
+import { progressChangedEvent } from '../lib/progress.ts';
+import { adoptStyle } from './adopt-style.ts';
+import { createAutosave } from './autosave.ts';
+import { download, h } from './dom.ts';
+import type { CodeEditor } from './editor/code-editor.ts';
+import { type ExerciseFiles, loadExercise } from './exercise-bundle.ts';
+import { createRunnerSession } from './runner-session.ts';
+import { exposeTestHandle } from './test-hook.ts';
+import { createCodeActions } from './views/code-actions.ts';
+import { createProgressFile } from './views/progress-file.ts';
+import { createRunnerBar, runnerLabels } from './views/runner-bar.ts';
+import { openSolutionDialog } from './views/solution-dialog.ts';
+import { createStorageNotice } from './views/storage-notice.ts';
+import { createTaskResults } from './views/task-results.ts';
+import css from './workspace.css?inline';
+
+/**
+ * The exercise workspace on a lesson page, opened on request (boot.ts). It
+ * wires the runtime to the views: the learner's code comes from the progress
+ * store (or the starter) into the editor, every edit is autosaved, "Run tests"
+ * grades through the chosen runner, and results, hints and completion are
+ * recorded in the store. The editor (Monaco) loads last, so the rest of the
+ * workspace is usable while it arrives.
+ */
+
+adoptStyle(css);
+
+export async function openWorkspace(
+  root: HTMLElement,
+  exerciseId: string,
+  focusEditor: boolean,
+): Promise<void> {
+  const store = ProgressStore.open(browserStore());
+  const bundle = await loadExercise(exerciseId);
+  const { manifest } = bundle;
+  const storedFiles = (): ExerciseFiles => {
+    const saved = store.exercise(manifest.id).files;
+    return Object.fromEntries(
+      manifest.files.editable.map((file) => [file, saved[file] ?? bundle.starter[file] ?? '']),
+    );
+  };
+  let editor: CodeEditor | undefined;
+  const currentFiles = () => editor?.files() ?? storedFiles();
+
+  const storageNotice = createStorageNotice();
+  for (const failure of store.loadFailures) storageNotice.show(failure);
+  store.onFailure((failure) => storageNotice.show(failure));
+  const announceProgress = () => window.dispatchEvent(new Event(progressChangedEvent));
+
+  let running = false;
+  async function run(): Promise<void> {
+    if (running) return;
+    running = true;
+    autosave.flush();
+    runnerBar.setRunning(true);
+    const state = session.state();
+    results.showRunning(state.active ? runnerLabels[state.active] : 'the runner being started');
+    performance.mark('workspace:run-start');
+    const started = performance.now();
+    const { outcome, runner } = await session
+      .grade({ manifest, files: currentFiles() })
+      .catch((error: unknown) => ({
+        outcome: { kind: 'runner-error', message: String(error) } as const,
+        runner: session.state().active ?? 'worker',
+      }));
+    const elapsedMs = performance.now() - started;
+    performance.measure('workspace:run', 'workspace:run-start');
+    results.showResult({ outcome, runner, elapsedMs });
+    editor?.markErrors(
+      outcome.kind === 'graded' || outcome.kind === 'compile-error' ? outcome.diagnostics : [],
+    );
+    record(outcome);
+    runnerBar.setRunning(false);
+    running = false;
+  }
+
+  function record(outcome: GradeOutcome): void {
+    if (outcome.kind !== 'graded') return;
+    const passed = taskOutcomes(outcome.report, manifest.tasks)
+      .filter((task) => task.status === 'pass')
+      .map((task) => task.number);
+    store.recordRun(manifest, passed);
+    announceProgress();
+  }
+
+  const runnerBar = createRunnerBar(run, (preference) => {
+    store.setRunnerPreference(preference);
+    session.setPreference(preference);
+  });
+  const results = createTaskResults({
+    manifest,
+    hintsRevealed: (task) => store.exercise(manifest.id).hintsRevealed[task] ?? 0,
+    revealHint(task) {
+      store.revealHint(manifest.id, task);
+      results.setHintsRevealed(task, store.exercise(manifest.id).hintsRevealed[task] ?? 0);
+    },
+    goTo: (diagnostic) => editor?.reveal(diagnostic.file, diagnostic.line, diagnostic.column),
+  });
+  results.showSaved(store.exercise(manifest.id).passedTasks);
+
+  const autosave = createAutosave(() => store.saveCode(manifest.id, currentFiles()));
+  const session = createRunnerSession(
+    store.preferences().runner,
+    () => ({ manifest, files: currentFiles() }),
+    (state) => runnerBar.showState(state),
+  );
+  runnerBar.showState(session.state());
+  session.onOutput((chunk) => runnerBar.appendOutput(chunk));
+
+  const progressFile = createProgressFile({
+    exportJson: () => {
+      autosave.flush();
+      return store.exportJson();
+    },
+    importJson(text) {
+      const imported = store.importJson(text);
+      if (!imported.ok) return imported.error;
+      editor?.replaceFiles(storedFiles());
+      for (const task of manifest.tasks) {
+        results.setHintsRevealed(task.number, store.exercise(manifest.id).hintsRevealed[task.number] ?? 0);
+      }
+      results.showSaved(store.exercise(manifest.id).passedTasks);
+      session.setPreference(store.preferences().runner);
+      announceProgress();
+      return undefined;
+    },
+  });
+
+  const editorHost = h(
+    'div',
+    { class: 'ws-editor-host', tabindex: -1 },
+    h('p', { class: 'ws-loading' }, 'Loading the editor…'),
+  );
+  const codeActionsSlot = h('div');
+  root.dataset.open = '';
+  root.replaceChildren(
+    storageNotice.element,
+    runnerBar.element,
+    results.status,
+    editorHost,
+    h(
+      'p',
+      { class: 'ws-keys' },
+      h('kbd', {}, 'Ctrl'),
+      '+',
+      h('kbd', {}, 'Enter'),
+      ' runs the tests. In the editor, Tab indents: press ',
+      h('kbd', {}, 'Ctrl'),
+      '+',
+      h('kbd', {}, 'M'),
+      ' first to let Tab move to the next control.',
+    ),
+    codeActionsSlot,
+    results.element,
+    h('p', { class: 'ws-saving' }, 'Your code and progress are saved in this browser as you work.'),
+    progressFile,
+  );
+  if (focusEditor) editorHost.focus();
+
+  const readOnly = await readAll(bundledCourseFiles, [manifest.files.grader, ...manifest.files.readOnly]);
+  const { createCodeEditor } = await import('./editor/code-editor.ts');
+  const loaded = createCodeEditor(editorHost, {
+    exerciseId: manifest.id,
+    editable: storedFiles(),
+    readOnly,
+    onRunShortcut: () => void run(),
+  });
+  editor = loaded;
+
+  const codeActions = createCodeActions({
+    reset() {
+      const previous = loaded.files();
+      loaded.replaceFiles(bundle.starter);
+      return previous;
+    },
+    restore: (files) => loaded.replaceFiles(files),
+    showSolution: () =>
+      openSolutionDialog({ learnerFiles: () => loaded.files(), loadSolution: () => bundle.solution() }),
+    async download() {
+      // The zip's code (fflate, the project layout) is only needed by those who download.
+      const [{ exerciseProject }, { projectZip, zipFolderName }] = await Promise.all([
+        import('../../engine/runtime/exercise-project.ts'),
+        import('../../engine/runtime/zip.ts'),
+      ]);
+      const tree = await exerciseProject({ manifest, files: loaded.files() }, bundledCourseFiles);
+      const folder = zipFolderName(manifest.id);
+      download(`${folder}.zip`, projectZip(tree, folder), 'application/zip');
+    },
+  });
+  codeActionsSlot.replaceWith(codeActions.element);
+  loaded.onDidChange(() => {
+    autosave.changed();
+    codeActions.edited();
+  });
+  exposeTestHandle({
+    exercise: manifest.id,
+    code: () => loaded.files(),
+    setCode: (file, text) => loaded.replaceFiles({ ...loaded.files(), [file]: text }),
+    errorMarkers: () => loaded.errorMarkers(),
+  });
+  performance.mark('workspace:editor-ready');
+  root.dataset.editorReady = '';
+  if (focusEditor) loaded.focus();
+}

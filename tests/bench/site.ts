@@ -1,0 +1,130 @@
+import { gzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { newContext, openSite, type SiteUnderTest } from '../e2e/site.browser.ts';
+import { openEditor, runTests, setCode, workerPreference } from '../e2e/workspace.browser.ts';
+
+/**
+ * What a learner waits for on a lesson page with an exercise, measured on the
+ * built site (`npm run build` first) in Chromium: the JavaScript and CSS a
+ * lesson costs before the editor is requested (gzip), how long the editor
+ * takes to become usable after "Open the editor" (and until TypeScript reports
+ * errors), and how long "Run tests" takes with the Worker runner, cold (the
+ * first run, clicked as soon as the workspace appears) and warm. Prints the
+ * figures; the README records them. `npx tsx tests/bench/site.ts [runs]`.
+ */
+
+const runs = Number(process.argv[2] ?? 5);
+const lesson = '/lessons/caching/';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const ms = (value: number) => `${Math.round(value)} ms`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+async function freshPage(site: SiteUnderTest): Promise<Page> {
+  const context = await newContext(site.browser, { storage: workerPreference });
+  return context.newPage();
+}
+
+/** Every script and stylesheet the lesson loads before anyone asks for the editor, gzipped one by one. */
+async function bytesBeforeEditor(site: SiteUnderTest): Promise<{ js: number; css: number; files: number }> {
+  const page = await freshPage(site);
+  const bodies: Array<Promise<{ type: string; size: number }>> = [];
+  page.on('response', (response) => {
+    const type = response.request().resourceType();
+    if (type !== 'script' && type !== 'stylesheet') return;
+    bodies.push(response.body().then((body) => ({ type, size: gzipSync(body).length })));
+  });
+  await page.goto(site.url(lesson), { waitUntil: 'networkidle' });
+  // Inline scripts and styles count too.
+  const inline = await page.evaluate(() => ({
+    js: [...document.querySelectorAll('script:not([src])')]
+      .map((script) => script.textContent ?? '')
+      .join('\n'),
+    css: [...document.querySelectorAll('style')].map((style) => style.textContent ?? '').join('\n'),
+  }));
+  const loaded = await Promise.all(bodies);
+  await page.context().close();
+  const sum = (type: string) =>
+    loaded.filter((file) => file.type === type).reduce((total, file) => total + file.size, 0);
+  return {
+    js: sum('script') + gzipSync(inline.js).length,
+    css: sum('stylesheet') + gzipSync(inline.css).length,
+    files: loaded.length,
+  };
+}
+
+/** From the click on "Open the editor" to the editor accepting input, and to TypeScript's first error marker. */
+async function editorTimes(site: SiteUnderTest): Promise<{ usable: number; typeErrors: number }> {
+  const page = await freshPage(site);
+  await page.goto(site.url(lesson), { waitUntil: 'networkidle' });
+  await openEditor(page);
+  const usable = await page.evaluate(
+    () => performance.measure('bench:editor', 'workspace:open', 'workspace:editor-ready').duration,
+  );
+  await setCode(page, 'product-cache.ts', 'const answer: number = "forty-two";\n');
+  const typeErrors = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const check = () => {
+          const markers = window.requestJourneyWorkspace?.errorMarkers() ?? [];
+          if (markers.some((marker) => marker.owner === 'typescript')) {
+            resolve(performance.now() - (performance.getEntriesByName('workspace:open')[0]?.startTime ?? 0));
+          } else setTimeout(check, 20);
+        };
+        check();
+      }),
+  );
+  await page.context().close();
+  return { usable, typeErrors };
+}
+
+/** "Run tests" to results: the first run clicked as soon as the workspace shows, then warm runs. */
+async function gradeTimes(site: SiteUnderTest): Promise<{ cold: number; warm: number[] }> {
+  const page = await freshPage(site);
+  await page.goto(site.url(lesson), { waitUntil: 'networkidle' });
+  await page.getByRole('button', { name: 'Open the editor' }).click();
+  await page.getByRole('button', { name: 'Run tests' }).waitFor();
+  const lastRun = () =>
+    page.evaluate(
+      () => performance.getEntriesByName('workspace:run', 'measure').at(-1)?.duration ?? Number.NaN,
+    );
+  await runTests(page, 60_000);
+  const cold = await lastRun();
+  await page.locator('[data-workspace-root][data-editor-ready]').waitFor();
+  const warm: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Let the runner start its next Worker, as a learner's pause between runs would.
+    await page.waitForTimeout(1_000);
+    await runTests(page);
+    warm.push(await lastRun());
+  }
+  await page.context().close();
+  return { cold, warm };
+}
+
+const site = await openSite();
+try {
+  const bytes = await bytesBeforeEditor(site);
+  console.log(
+    `lesson page before the editor is requested: ${kb(bytes.js)} JS, ${kb(bytes.css)} CSS (gzip, ${bytes.files} files)`,
+  );
+  const editors: Array<{ usable: number; typeErrors: number }> = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) editors.push(await editorTimes(site));
+  console.log(
+    `editor usable after "Open the editor": median ${ms(median(editors.map((e) => e.usable)))}; ` +
+      `first type error shown: median ${ms(median(editors.map((e) => e.typeErrors)))} (${editors.length} runs)`,
+  );
+  const colds: number[] = [];
+  const warms: number[] = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) {
+    const { cold, warm } = await gradeTimes(site);
+    colds.push(cold);
+    warms.push(...warm);
+  }
+  console.log(
+    `"Run tests" to results, Worker runner: cold median ${ms(median(colds))} (${colds.map(ms).join(', ')}); ` +
+      `warm median ${ms(median(warms))} (min ${ms(Math.min(...warms))}, max ${ms(Math.max(...warms))}, ${warms.length} runs)`,
+  );
+} finally {
+  await site.close();
+}

@@ -1,0 +1,386 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import axe from 'axe-core';
+import { unzipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { courseRoot } from '../../engine/course/course.ts';
+import { progressStorageKey } from '../../site/lib/progress.ts';
+import { themeStorageKey } from '../../site/lib/theme.ts';
+import { type ContextOptions, newContext, openSite, phone, type SiteUnderTest } from './site.browser.ts';
+import {
+  code,
+  errorMarkers,
+  openEditor,
+  runTests,
+  setCode,
+  taskStates,
+  workerPreference,
+} from './workspace.browser.ts';
+
+/**
+ * The exercise workspace as a learner uses it, on the built site in real
+ * Chromium: open the caching lesson's editor, grade, fix, come back later;
+ * bad code (syntax errors, endless loops); the runner fallback; hints, reset,
+ * the solution, the zip; moving progress to another browser; storage that
+ * fails; accessibility. Code is entered through the workspace's test handle
+ * (site/workspace/test-hook.ts): typing a whole solution into Monaco key by key
+ * fights its auto-closing brackets.
+ */
+
+const lesson = '/lessons/caching/';
+const file = 'product-cache.ts';
+let site: SiteUnderTest;
+let starter: string;
+let solution: string;
+
+beforeAll(async () => {
+  site = await openSite();
+  starter = await readFile(join(courseRoot, 'exercises/cache-aside', file), 'utf8');
+  solution = await readFile(join(courseRoot, 'solutions/cache-aside', file), 'utf8');
+});
+
+afterAll(async () => {
+  await site?.close();
+});
+
+async function withPage<T>(options: ContextOptions, use: (page: Page) => Promise<T>): Promise<T> {
+  const context = await newContext(site.browser, options);
+  try {
+    const page = await context.newPage();
+    await page.goto(site.url(lesson));
+    return await use(page);
+  } finally {
+    await context.close();
+  }
+}
+
+const withWorker = { storage: workerPreference };
+
+describe('a learner on the caching lesson', () => {
+  it('sees every task fail, fixes the code, passes every task, and finds it all after a reload', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      expect(await code(page)).toEqual({ [file]: starter });
+
+      const first = await runTests(page);
+      expect(first).toContain('0 of 5 tasks pass');
+      expect(await taskStates(page)).toEqual(['fail', 'fail', 'fail', 'fail', 'fail']);
+      expect(await page.locator('.ws-task[data-next]').getAttribute('data-task')).toBe('1');
+      const results = (await page.locator('.ws-results').textContent()) ?? '';
+      expect(results).toContain('fails');
+      expect(results).not.toContain('\u001b[');
+
+      await setCode(page, file, solution);
+      const second = await runTests(page);
+      expect(second).toContain('All 5 tasks pass');
+      expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+      expect(await page.locator('.ws-task[data-next]').count()).toBe(0);
+      await page.locator('[data-progress-lesson="caching"][data-completed]').first().waitFor();
+
+      await page.reload();
+      await openEditor(page);
+      expect(await code(page)).toEqual({ [file]: solution });
+      expect(await page.locator('.ws-summary').textContent()).toContain(
+        '5 of 5 tasks passed in your last run',
+      );
+      expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+      expect(await page.locator('[data-progress-lesson="caching"][data-completed]').count()).toBeGreaterThan(
+        0,
+      );
+      const stored = await page.evaluate((key) => localStorage.getItem(key), progressStorageKey);
+      expect(JSON.parse(stored ?? '{}').lessons.caching).toEqual({ completed: true });
+    });
+  });
+
+  it('shows a syntax error with its line and column, marks it in the editor, and passes no test', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      const lines = starter.split('\n');
+      const line = lines.findIndex((text) => text.startsWith('export function createProductService')) + 1;
+      lines.splice(line - 1, 0, 'const broken = ;');
+      await setCode(page, file, lines.join('\n'));
+
+      expect(await runTests(page)).toContain('does not compile, so no test ran');
+      const place = page.locator('.ws-diagnostics button');
+      expect(await place.textContent()).toBe(`${file}, line ${line}, column 16`);
+      expect(await taskStates(page)).not.toContain('pass');
+      const markers = await errorMarkers(page);
+      expect(markers).toContainEqual(expect.objectContaining({ owner: 'grader', line, column: 16 }));
+    });
+  });
+
+  it('stops an endless loop, stays responsive, and grades the next run', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(
+        page,
+        file,
+        starter.replace('const { db } = deps;', 'const { db } = deps;\n  while (true) {}'),
+      );
+      const run = runTests(page);
+      // While the learner's loop spins in the Worker, the page keeps answering.
+      await page.waitForSelector('.ws-summary:has-text("Running")');
+      const delay = await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const queued = performance.now();
+            setTimeout(() => resolve(performance.now() - queued), 0);
+          }),
+      );
+      expect(delay).toBeLessThan(250);
+      await page.getByRole('tab', { name: /harness\.ts/ }).click();
+      expect(await page.getByRole('tab', { name: /harness\.ts/ }).getAttribute('aria-selected')).toBe('true');
+      expect(await run).toContain('stopped before the tests finished');
+      expect(await page.locator('.ws-problem').textContent()).toContain('still running after 10 s');
+      expect(await taskStates(page)).not.toContain('pass');
+
+      await setCode(page, file, solution);
+      expect(await runTests(page)).toContain('All 5 tasks pass');
+    });
+  });
+
+  it('grades with the Worker within 5 s, with a one-line notice, when the WebContainer cannot be reached', async () => {
+    const context = await newContext(site.browser);
+    try {
+      await context.route(/stackblitz|staticblitz|webcontainer-api/, (route) => route.abort());
+      const page = await context.newPage();
+      await page.goto(site.url(lesson));
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      const opened = Date.now();
+      await page.getByRole('button', { name: 'Open the editor' }).click();
+      await page.locator('.ws-runner-active:has-text("Web Worker")').waitFor({ timeout: 8_000 });
+      expect(Date.now() - opened).toBeLessThan(6_500);
+      const notice = page.locator('.ws-runner-notice summary');
+      expect(await notice.textContent()).toContain('the WebContainer could not start');
+      await notice.click();
+      expect(await page.locator('.ws-runner-notice p').textContent()).toContain('stackblitz.com');
+      await page.locator('[data-workspace-root][data-editor-ready]').waitFor();
+      expect(await runTests(page)).toContain('0 of 5 tasks pass');
+      expect(await page.locator('.ws-run-meta').textContent()).toContain('the Web Worker in this page');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reveals hints one step at a time and remembers them', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      const task = page.locator('.ws-task[data-task="2"]');
+      await task.getByRole('button', { name: 'Show a hint for task 2' }).click();
+      expect(await task.locator('.ws-hints-list li').count()).toBe(1);
+      await task.getByRole('button', { name: 'Show hint 2 of 3' }).click();
+      expect(await task.locator('.ws-hints-list li').count()).toBe(2);
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Hint 2 of 3');
+
+      await page.reload();
+      await openEditor(page);
+      expect(await task.locator('.ws-hints-list li').count()).toBe(2);
+      expect(await task.getByRole('button', { name: 'Show hint 3 of 3' }).count()).toBe(1);
+      expect(await page.locator('.ws-task[data-task="1"] .ws-hints-list li').count()).toBe(0);
+    });
+  });
+
+  it('resets to the starter, and Undo brings the code back', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      const mine = `${starter}\n// my notes\n`;
+      await setCode(page, file, mine);
+      await page.getByRole('button', { name: 'Reset to the starter' }).click();
+      expect(await code(page)).toEqual({ [file]: starter });
+      await page.getByRole('button', { name: 'Undo' }).click();
+      expect(await code(page)).toEqual({ [file]: mine });
+
+      await page.reload();
+      await openEditor(page);
+      expect(await code(page)).toEqual({ [file]: mine });
+    });
+  });
+
+  it('shows the reference solution as a diff, only after confirming', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await page.getByRole('button', { name: 'Show solution' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.locator('ins').count()).toBe(0);
+      await dialog.getByRole('button', { name: 'Show the solution' }).click();
+      await dialog.locator('ins').first().waitFor();
+      expect(await dialog.locator('figcaption').first().textContent()).toContain('reference solution');
+      const added = await dialog.locator('ins').allTextContents();
+      expect(added.join('\n')).toContain('$1');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      expect(await page.getByRole('dialog').count()).toBe(0);
+    });
+  });
+});
+
+describe('progress and files', () => {
+  it('exports all progress and imports it into a fresh browser profile', async () => {
+    const exported = await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(page, file, solution);
+      expect(await runTests(page)).toContain('All 5 tasks pass');
+      await page
+        .locator('.ws-task[data-task="3"]')
+        .getByRole('button', { name: /Show a hint/ })
+        .click();
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export progress' }).click();
+      const path = await (await download).path();
+      return readFile(path, 'utf8');
+    });
+    expect(JSON.parse(exported).format).toBe('request-journey-progress');
+
+    const folder = await mkdtemp(join(tmpdir(), 'progress-'));
+    try {
+      const saved = join(folder, 'progress.json');
+      await writeFile(saved, exported);
+      await withPage({}, async (page) => {
+        expect(await page.locator('[data-progress-lesson="caching"][data-completed]').count()).toBe(0);
+        await page.getByRole('button', { name: 'Open the editor' }).click();
+        await page.locator('[data-workspace-root][data-editor-ready]').waitFor({ timeout: 60_000 });
+        expect(await code(page)).toEqual({ [file]: starter });
+        page.once('dialog', (dialog) => void dialog.accept());
+        const chooser = page.waitForEvent('filechooser');
+        await page.getByRole('button', { name: 'Import progress' }).click();
+        await (await chooser).setFiles(saved);
+        await page.locator('.ws-progress-file .ws-action-status:has-text("Imported")').waitFor();
+        expect(await code(page)).toEqual({ [file]: solution });
+        expect(await page.locator('.ws-task[data-task="3"] .ws-hints-list li').count()).toBe(1);
+        expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+        await page.locator('[data-progress-lesson="caching"][data-completed]').first().waitFor();
+      });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('downloads the exercise as a zip that grades offline with npm test', async () => {
+    const zip = await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(page, file, solution);
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Download as a zip' }).click();
+      return readFile(await (await download).path());
+    });
+    const folder = await mkdtemp(join(tmpdir(), 'exercise-zip-'));
+    try {
+      const entries = unzipSync(new Uint8Array(zip));
+      const root = join(folder, 'request-journey-cache-aside');
+      for (const [name, data] of Object.entries(entries)) {
+        if (name.endsWith('/')) continue;
+        await mkdir(join(folder, name, '..'), { recursive: true });
+        await writeFile(join(folder, name), data);
+      }
+      expect(Object.keys(entries)).toContain('request-journey-cache-aside/package.json');
+      // `npm install` would fetch the same pinned packages the course already has: link them instead.
+      await symlink(join(courseRoot, 'node_modules'), join(root, 'node_modules'));
+      const { stdout } = await promisify(execFile)('npm', ['test'], {
+        cwd: root,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      expect(stdout).toMatch(/cache-aside\s+✓✓✓✓✓\s+5\/5\s+complete/);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('says so, and keeps working, when the browser refuses to save', async () => {
+    await withPage(withWorker, async (page) => {
+      await page.evaluate(() => {
+        Storage.prototype.setItem = () => {
+          throw new DOMException('full', 'QuotaExceededError');
+        };
+      });
+      await openEditor(page);
+      await setCode(page, file, `${starter}\n// unsaved\n`);
+      const notice = page.getByRole('alert').filter({ hasText: 'storage for the course is full' });
+      await notice.waitFor({ timeout: 5_000 });
+      expect(await runTests(page)).toContain('0 of 5 tasks pass');
+    });
+  });
+});
+
+describe('the page around the workspace', () => {
+  it('loads nothing of Monaco, and links no editor CSS, until the editor is requested', async () => {
+    await withPage(withWorker, async (page) => {
+      const html = await (await page.request.get(site.url(lesson))).text();
+      const stylesheets = [...html.matchAll(/<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"/g)].map(
+        (match) => match[1] ?? '',
+      );
+      for (const href of stylesheets) {
+        const css = await (await page.request.get(site.url(href))).text();
+        expect(css, href).not.toContain('monaco');
+      }
+      const requested: string[] = [];
+      page.on('request', (request) => requested.push(request.url()));
+      await page.reload({ waitUntil: 'networkidle' });
+      expect(requested.filter((url) => /monaco|code-editor|editor\.worker|ts\.worker/.test(url))).toEqual([]);
+      expect(
+        await page
+          .locator('style')
+          .evaluateAll((styles) => styles.some((s) => s.textContent?.includes('monaco'))),
+      ).toBe(false);
+
+      await openEditor(page);
+      expect(requested.some((url) => url.includes('code-editor'))).toBe(true);
+      expect(await page.locator('.monaco-editor').count()).toBeGreaterThan(0);
+    });
+  });
+
+  it('opens from a #workspace link', async () => {
+    await withPage(withWorker, async (page) => {
+      await page.goto(site.url(`${lesson}#workspace`));
+      await page.locator('[data-workspace-root][data-editor-ready]').waitFor({ timeout: 60_000 });
+      expect(await page.getByRole('tab', { name: file }).getAttribute('aria-selected')).toBe('true');
+    });
+  });
+
+  it.each(['light', 'dark'] as const)(
+    'has no axe violations with the workspace open in the %s theme',
+    async (theme) => {
+      await withPage(
+        { colorScheme: theme, storage: { ...workerPreference, [themeStorageKey]: theme } },
+        async (page) => {
+          await openEditor(page);
+          await runTests(page);
+          await page
+            .locator('.ws-task[data-task="1"]')
+            .getByRole('button', { name: /Show a hint/ })
+            .click();
+          await page.addScriptTag({ content: axe.source });
+          const violations = await page.evaluate(async () => {
+            const { axe: injected } = window as unknown as { axe: typeof axe };
+            const results = await injected.run(document, { resultTypes: ['violations'] });
+            return results.violations.map(
+              (violation) =>
+                `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+            );
+          });
+          expect(violations).toEqual([]);
+        },
+      );
+    },
+  );
+
+  it('fills the width of a phone once opened, without scrolling the page sideways', async () => {
+    await withPage({ viewport: phone, storage: workerPreference }, async (page) => {
+      expect(await page.locator('.monaco-editor').count()).toBe(0);
+      await openEditor(page);
+      const { width, left, overflow } = await page.evaluate(() => {
+        const box = document.querySelector('[data-workspace-root]')?.getBoundingClientRect();
+        return {
+          width: box?.width ?? 0,
+          left: box?.left ?? -1,
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
+        };
+      });
+      expect(left).toBe(0);
+      expect(width).toBe(phone.width);
+      expect(overflow).toBeLessThanOrEqual(0);
+    });
+  });
+});
