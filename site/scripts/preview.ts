@@ -14,8 +14,12 @@ export interface RunningPreview {
   stop: () => Promise<void>;
 }
 
-export async function startPreview(port = 4321): Promise<RunningPreview> {
-  const running = await preview({ root: process.cwd(), server: { port }, logLevel: 'warn' });
+export async function startPreview(port = 4321, host?: string): Promise<RunningPreview> {
+  const running = await preview({
+    root: process.cwd(),
+    server: { port, ...(host && { host }) },
+    logLevel: 'warn',
+  });
   const server = httpServerOf(running);
   isolateLessonRoutes(server);
   const { port: listening } = server.address() as AddressInfo;
@@ -34,6 +38,7 @@ function httpServerOf(running: object): Server {
 // Run directly (`npm run preview`): serve until interrupted.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.PORT ?? 4321);
-  const { url } = await startPreview(port);
+  // HOST=0.0.0.0 serves a classroom's network (there the Worker runner grades: no secure context).
+  const { url } = await startPreview(port, process.env.HOST);
   console.log(`Request Journey: ${url}/ (lesson pages are cross-origin isolated)`);
 }
