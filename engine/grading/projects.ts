@@ -55,6 +55,10 @@ export function graderProject(
   implementation: Implementation,
   options: { name: string; seed: number; backends?: Backends },
 ): TestProjectInlineConfiguration {
+  const backends = options.backends ?? {};
+  // Graders never sleep for real: on the simulations a test that takes 5 s is stuck (an infinite await).
+  // Real servers need connections, replication and cleanup, on a CI machine that may be busy.
+  const timeout = Object.keys(backends).length > 0 ? 30_000 : 5_000;
   return {
     plugins: [implementationResolver(exercise, implementation)],
     resolve: { alias: { '@grader': join(courseRoot, 'tests') } },
@@ -63,11 +67,10 @@ export function graderProject(
       root: courseRoot,
       include: [exercise.graderFile],
       // Graders read these with inject(): the run's seed, and the real servers to use (none: the simulations).
-      provide: { seed: options.seed, backends: options.backends ?? {} },
+      provide: { seed: options.seed, backends },
       environment: 'node',
-      // Graders never sleep for real; a test that takes this long is stuck (an infinite await).
-      testTimeout: 5_000,
-      hookTimeout: 5_000,
+      testTimeout: timeout,
+      hookTimeout: timeout,
     },
   };
 }
