@@ -1,7 +1,7 @@
 // @ts-check
 import mdx from '@astrojs/mdx';
 import { defineConfig } from 'astro/config';
-import { graderWorkerVite } from './engine/runtime/worker/vite-worker.ts';
+import { graderWorkerOptimizeDeps, graderWorkerVite } from './engine/runtime/worker/vite-worker.ts';
 import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
 import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
 import { monacoStylesOnDemand } from './site/workspace/vite-plugins.ts';
@@ -24,5 +24,7 @@ export default defineConfig({
     plugins: [monacoStylesOnDemand()],
     // The grading Worker (engine/runtime/worker) and Monaco's workers.
     worker: graderWorkerVite(),
+    // `astro dev` pre-bundles dependencies; keep ioredis-mock's Node build there too, as the Worker needs.
+    optimizeDeps: graderWorkerOptimizeDeps(),
   },
 });

@@ -5,7 +5,7 @@
  */
 
 type AttributeValue = string | number | boolean | null | undefined;
-export type Child = Node | string | null | undefined | false;
+type Child = Node | string | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -21,7 +21,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-export function append(parent: Element, ...children: Array<Child | Child[]>): void {
+function append(parent: Element, ...children: Array<Child | Child[]>): void {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     parent.append(child);
@@ -37,9 +37,6 @@ export function replace(parent: Element, ...children: Array<Child | Child[]>): v
 let nextId = 0;
 /** A page-unique id for label and aria-* references. */
 export const uniqueId = (prefix: string) => `${prefix}-${++nextId}`;
-
-/** Text that screen readers read but the page does not show (global .visually-hidden). */
-export const hiddenText = (text: string) => h('span', { class: 'visually-hidden' }, text);
 
 /** Saves text as a file through the browser's download. */
 export function download(name: string, data: BlobPart, type: string): void {

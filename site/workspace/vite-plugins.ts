@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'vite';
+import type { ViteUserConfig } from 'astro';
 
 /**
  * Keeps Monaco's stylesheets out of the lesson page's <head>. Astro links
@@ -10,13 +10,16 @@ import type { Plugin } from 'vite';
  * Monaco imports it. Pass as `vite.plugins` in astro.config.mjs.
  */
 
+/** A plugin for Astro's own Vite (the root `vite` package is vitest's, a newer major). */
+type AstroVitePlugin = Extract<NonNullable<ViteUserConfig['plugins']>[number], { name: string }>;
+
 const monacoModule = /[\\/]node_modules[\\/]monaco-editor[\\/]esm[\\/]/;
 // The module that adopts a stylesheet must not look like CSS to Vite, hence the .js ending.
 const stylePrefix = '\0monaco-style:';
 const styleSuffix = '.js';
 const adoptStyle = fileURLToPath(new URL('./adopt-style.ts', import.meta.url));
 
-export function monacoStylesOnDemand(): Plugin {
+export function monacoStylesOnDemand(): AstroVitePlugin {
   return {
     name: 'request-journey:monaco-styles-on-demand',
     enforce: 'pre',

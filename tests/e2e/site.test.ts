@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import axe from 'axe-core';
 import type { Page } from 'playwright-core';
@@ -325,29 +323,5 @@ describe('lesson pages', () => {
       }
       expect(withExercise).toBeGreaterThan(0);
     });
-  });
-});
-
-describe.runIf(process.env.SITE_SCREENSHOTS)('screenshots', () => {
-  it('captures the home and a lesson, on a desktop and a phone, in both themes', async () => {
-    const folder = process.env.SITE_SCREENSHOTS ?? '';
-    mkdirSync(folder, { recursive: true });
-    for (const [device, viewport] of [
-      ['desktop', desktop],
-      ['phone', phone],
-    ] as const) {
-      for (const theme of ['light', 'dark'] as const) {
-        await withPage({ viewport, colorScheme: theme }, async (page) => {
-          for (const [name, path] of [
-            ['home', '/'],
-            ['lesson', lessonPaths[0] ?? '/'],
-            ['phase', '/phases/3/'],
-          ]) {
-            await page.goto(site.url(path ?? '/'));
-            await page.screenshot({ path: join(folder, `${device}-${theme}-${name}.png`) });
-          }
-        });
-      }
-    }
   });
 });

@@ -150,20 +150,39 @@ describe('a learner on the caching lesson', () => {
       const page = await context.newPage();
       await page.goto(site.url(lesson));
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-      const opened = Date.now();
       await page.getByRole('button', { name: 'Open the editor' }).click();
-      await page.locator('.ws-runner-active:has-text("Web Worker")').waitFor({ timeout: 8_000 });
-      expect(Date.now() - opened).toBeLessThan(6_500);
+      await page.locator('.ws-runner-active:has-text("Starting the WebContainer")').waitFor();
+      await page.locator('.ws-runner-active:has-text("Web Worker")').waitFor({ timeout: 10_000 });
+      // The workspace starts choosing as it opens; the choice (WebContainer download and boot attempt included) has 5 s.
+      const choosing = await page.evaluate(
+        () => performance.getEntriesByName('workspace:runner-choice', 'measure')[0]?.duration ?? Number.NaN,
+      );
+      // The 5 s budget is a timer in chooseRunner: it must not give up early, and the switch must not hang.
+      // How long it really takes is measured by tests/bench/site.ts, not asserted on a busy machine.
+      expect(choosing).toBeGreaterThanOrEqual(5_000);
+      expect(choosing).toBeLessThan(10_000);
       const notice = page.locator('.ws-runner-notice summary');
       expect(await notice.textContent()).toContain('the WebContainer could not start');
       await notice.click();
       expect(await page.locator('.ws-runner-notice p').textContent()).toContain('stackblitz.com');
       await page.locator('[data-workspace-root][data-editor-ready]').waitFor();
       expect(await runTests(page)).toContain('0 of 5 tasks pass');
-      expect(await page.locator('.ws-run-meta').textContent()).toContain('the Web Worker in this page');
+      expect(await page.locator('.ws-run-meta').textContent()).toContain('by the Web Worker (this page)');
     } finally {
       await context.close();
     }
+  });
+
+  it('reports a runner that fails as a problem of the course, not of the learner', async () => {
+    await withPage(withWorker, async (page) => {
+      // The grading Worker's script cannot be downloaded: a network hiccup, a deploy in progress.
+      await page.context().route(/grader-worker/, (route) => route.abort());
+      await openEditor(page);
+      expect(await runTests(page)).toContain('This is a problem with the course, not with your code.');
+      expect(await page.locator('.ws-summary').getAttribute('data-tone')).toBe('course');
+      expect(await taskStates(page)).not.toContain('fail');
+      expect(await taskStates(page)).not.toContain('pass');
+    });
   });
 
   it('reveals hints one step at a time and remembers them', async () => {

@@ -43,18 +43,14 @@ export function createCodeEditor(host: HTMLElement, options: CodeEditorOptions):
   addCourseDeclarations(options.readOnly);
 
   const models = new Map<string, monaco.editor.ITextModel>();
-  const modelFor = (path: string, content: string, language: string) => {
-    const uri = monaco.Uri.parse(`file:///${path}`);
-    const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(content, language, uri);
-    model.setValue(content);
-    models.set(path, model);
-    return model;
-  };
+  // Models live at the paths the course uses, so imports between them resolve as on disk.
+  const addModel = (path: string, content: string, language: string) =>
+    models.set(path, monaco.editor.createModel(content, language, monaco.Uri.parse(`file:///${path}`)));
   for (const [file, content] of Object.entries(options.editable)) {
-    modelFor(learnerPath(file), content, 'typescript');
+    addModel(learnerPath(file), content, 'typescript');
   }
   for (const [path, content] of Object.entries(options.readOnly)) {
-    modelFor(path, content, READ_ONLY_LANGUAGE);
+    addModel(path, content, READ_ONLY_LANGUAGE);
   }
 
   const tabs: FileTab[] = [

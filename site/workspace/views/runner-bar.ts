@@ -1,8 +1,7 @@
 import { stripAnsi } from '../../../engine/grading/results.ts';
 import type { RunnerPreference } from '../../../engine/runtime/choose-runner.ts';
-import type { RunnerKind } from '../../../engine/runtime/runner.ts';
 import { h, replace, uniqueId } from '../dom.ts';
-import type { RunnerState } from '../runner-session.ts';
+import { type RunnerState, runnerLabels } from '../runner-session.ts';
 
 /**
  * The workspace's command bar: "Run tests", which runner grades (the active
@@ -16,11 +15,6 @@ export interface RunnerBar {
   setRunning(running: boolean): void;
   appendOutput(chunk: string): void;
 }
-
-export const runnerLabels: Record<RunnerKind, string> = {
-  webcontainer: 'WebContainer (Node.js)',
-  worker: 'Web Worker (this page)',
-};
 
 const OUTPUT_LIMIT = 20_000;
 

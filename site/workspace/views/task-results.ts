@@ -7,6 +7,7 @@ import {
 } from '../../../engine/grading/results.ts';
 import type { Diagnostic, GradeOutcome, RunnerKind } from '../../../engine/runtime/runner.ts';
 import { h, replace, uniqueId } from '../dom.ts';
+import { runnerLabels } from '../runner-session.ts';
 import { createHintsLadder, type HintsLadder } from './hints-ladder.ts';
 import { lineDiff } from './line-diff.ts';
 
@@ -39,18 +40,14 @@ export interface TaskResults {
   element: HTMLElement;
   /** Before any run in this visit: which tasks passed last time. */
   showSaved(passedTasks: readonly number[]): void;
-  showRunning(runner: string): void;
+  /** A run started; the runner may still be starting itself. */
+  showRunning(runner: RunnerKind | undefined): void;
   showResult(result: RunResult): void;
   setHintsRevealed(task: number, count: number): void;
 }
 
 /** A task's state on screen: its status in the last run, or not run in this visit. */
 type TaskState = TaskStatus | 'not-run';
-
-const runnerNames: Record<RunnerKind, string> = {
-  worker: 'the Web Worker in this page',
-  webcontainer: 'Node.js in a WebContainer',
-};
 
 const stateLabels: Record<TaskState, string> = {
   pass: 'passes',
@@ -280,10 +277,19 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
     },
     showRunning(runner) {
       summary.dataset.tone = 'idle';
-      replace(summary, h('p', {}, `Running the tests in ${runner}…`));
+      replace(
+        summary,
+        h(
+          'p',
+          {},
+          runner
+            ? `Running the tests in the ${runnerLabels[runner]}…`
+            : 'Running the tests as soon as the test runner has started…',
+        ),
+      );
     },
     showResult({ outcome, runner, elapsedMs }) {
-      const about = `Graded by ${runnerNames[runner]} in ${(elapsedMs / 1000).toFixed(2)} s.`;
+      const about = `Graded in ${(elapsedMs / 1000).toFixed(2)} s by the ${runnerLabels[runner]}.`;
       switch (outcome.kind) {
         case 'graded':
           return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`);
