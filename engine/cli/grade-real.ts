@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadCourse } from '../course/course.ts';
 import { type Backends, backendsFromEnvironment } from '../grading/projects.ts';
-import { describeBackends, runGrading } from './run-grading.ts';
+import { chosenExercises, describeBackends, runGrading } from './run-grading.ts';
 
 /**
  * `npm run grade:real`: grades every reference solution (the `<id>:solution`
@@ -50,15 +49,9 @@ if (Object.keys(backends).length === 0) {
   process.exit(2);
 }
 
-const known = loadCourse().map((exercise) => exercise.manifest.id);
-const unknown = positionals.filter((id) => !known.includes(id));
-if (unknown.length > 0) {
-  console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
-  process.exit(2);
-}
+const exercises = chosenExercises(positionals);
 if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
 
-const exercises = positionals.length > 0 ? positionals : known;
 console.log(['Reference solutions against real servers:', ...describeBackends(backends)].join('\n'));
 
 const { reports, noTaskFails } = await runGrading({

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadCourse } from '../course/course.ts';
 import { backendsFromEnvironment, seedFromEnvironment } from '../grading/projects.ts';
-import { describeBackends, runGrading } from './run-grading.ts';
+import { chosenExercises, describeBackends, runGrading } from './run-grading.ts';
 
 const usage = `Grade your exercises offline, with the same graders the browser runs.
 
@@ -30,12 +29,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const known = loadCourse().map((exercise) => exercise.manifest.id);
-const unknown = positionals.filter((id) => !known.includes(id));
-if (unknown.length > 0) {
-  console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
-  process.exit(2);
-}
+const exercises = chosenExercises(positionals);
 // The config reads the seed and the real servers to use (if any) when vitest loads it: check them first.
 if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
 try {
@@ -49,7 +43,7 @@ try {
 
 const outcome = await runGrading({
   config: 'vitest.config.ts',
-  projects: positionals.length > 0 ? positionals : known,
+  projects: exercises,
   watch: values.watch,
 });
 if (!values.watch) process.exitCode = outcome.noTaskFails ? 0 : 1;

@@ -66,3 +66,14 @@ export function describeBackends(backends: Backends): string[] {
   if (lines.length > 0) lines.push('  anything not named here stays simulated');
   return lines;
 }
+
+/** The exercises a command names (all of them when it names none); exits with a clear message on a typo. */
+export function chosenExercises(named: readonly string[]): string[] {
+  const known = loadCourse().map((exercise) => exercise.manifest.id);
+  const unknown = named.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
+    process.exit(2);
+  }
+  return named.length > 0 ? [...named] : known;
+}

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCourse } from '../../engine/course/course.ts';
 import type { GradeOutcome, GradeRequest } from '../../engine/runtime/runner.ts';
+import { launchChromium } from '../e2e/chromium.ts';
 import type { GradingFixture } from '../e2e/runtime-fixture/main.ts';
-import { buildFixture, launchChromium, serve } from '../e2e/runtime-fixture/serve.ts';
+import { buildFixture, serve } from '../e2e/runtime-fixture/serve.ts';
 
 /**
  * How long "Run tests" takes with the Worker runner in Chromium, from the call

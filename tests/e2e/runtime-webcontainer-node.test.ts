@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { courseRoot, type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
-import { comparable, DEFAULT_SEED, type GradeReport } from '../../engine/grading/results.ts';
+import { comparable, DEFAULT_SEED } from '../../engine/grading/results.ts';
 import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
-import type { GradeOutcome } from '../../engine/runtime/runner.ts';
 import { ContainerSlot } from '../../engine/runtime/webcontainer/container.ts';
 import { createWebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
 import { nodeContainer } from './runtime-fixture/node-container.ts';
+import { nodeReport, reportOf } from './runtime-fixture/reports.ts';
 
 /**
  * The WebContainer runner's whole path except the WebContainer itself (this
@@ -31,20 +29,6 @@ async function filesOf(exercise: ExerciseOnDisk, dir: string): Promise<Record<st
   );
 }
 
-async function inPageReport(id: string, implementation: string): Promise<GradeReport> {
-  const { stdout } = await promisify(execFile)(
-    'npx',
-    ['tsx', 'tests/e2e/runtime-fixture/node-results.ts', id, implementation, String(DEFAULT_SEED)],
-    { cwd: courseRoot, maxBuffer: 16 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout);
-}
-
-function reportOf(outcome: GradeOutcome): GradeReport {
-  if (outcome.kind !== 'graded') throw new Error(`expected a graded run, got ${JSON.stringify(outcome)}`);
-  return outcome.report;
-}
-
 describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as const))(
   'the WebContainer runner on a Node stand-in: %s',
   (id, exercise) => {
@@ -63,8 +47,8 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
       const [starter, solution, expectedStarter, expectedSolution] = await Promise.all([
         runner.grade({ manifest, files: await filesOf(exercise, exercise.exerciseDir), seed: DEFAULT_SEED }),
         runner.grade({ manifest, files: await filesOf(exercise, exercise.solutionDir), seed: DEFAULT_SEED }),
-        inPageReport(id, 'starter'),
-        inPageReport(id, 'solution'),
+        nodeReport(id, 'starter'),
+        nodeReport(id, 'solution'),
       ]);
       expect(reportOf(starter).runtime).toBe('webcontainer');
       expect(comparable(reportOf(starter))).toEqual(comparable(expectedStarter));

@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseRoot, type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
 import { comparable, DEFAULT_SEED, type GradeReport, taskOutcomes } from '../../engine/grading/results.ts';
 import { compileDiagnostics } from '../../engine/runtime/compile-check.ts';
-import type { GradeOutcome, GradeRequest } from '../../engine/runtime/runner.ts';
+import type { GradeRequest } from '../../engine/runtime/runner.ts';
+import { launchChromium } from './chromium.ts';
 import type { GradingFixture } from './runtime-fixture/main.ts';
-import { buildFixture, launchChromium, serve } from './runtime-fixture/serve.ts';
+import { nodeReport, reportOf } from './runtime-fixture/reports.ts';
+import { buildFixture, serve } from './runtime-fixture/serve.ts';
 
 /**
  * The Worker runner in Chromium, built with the site's Vite and the Worker
@@ -48,20 +48,6 @@ function resetRunner(timeLimitMs = 10_000) {
       (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.reset({ timeLimitMs: limit }),
     timeLimitMs,
   );
-}
-
-async function nodeReport(id: string, implementation: string): Promise<GradeReport> {
-  const { stdout } = await promisify(execFile)(
-    'npx',
-    ['tsx', 'tests/e2e/runtime-fixture/node-results.ts', id, implementation, String(DEFAULT_SEED)],
-    { cwd: courseRoot, maxBuffer: 16 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout);
-}
-
-function reportOf(outcome: GradeOutcome): GradeReport {
-  if (outcome.kind !== 'graded') throw new Error(`expected a graded run, got ${JSON.stringify(outcome)}`);
-  return outcome.report;
 }
 
 const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { type RunningPreview, startPreview } from '../../site/scripts/preview.ts';
+import { launchChromium } from './chromium.ts';
 
 /** The built site served by the preview server, and Debian's Chromium driven by playwright-core. */
 
@@ -19,17 +20,7 @@ export async function openSite(): Promise<SiteUnderTest> {
   let browser: Browser | undefined;
   try {
     preview = await startPreview(0);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   } catch (error) {
     await preview?.stop();
     throw error;
