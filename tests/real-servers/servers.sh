@@ -90,7 +90,6 @@ wal_level = replica
 max_wal_senders = 5
 hot_standby = on
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 CONF

@@ -733,8 +733,10 @@ function adminFor(url: string, role: 'primary' | 'replica'): Promise<Client> {
   return admin;
 }
 
+// The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit = off a
+// COMMIT returns before its record is written, and waiting for the write position would miss it.
 async function currentLsn(admin: Client): Promise<string> {
-  const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
   return rows[0]?.lsn ?? '0/0';
 }
 
