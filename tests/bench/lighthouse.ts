@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startPreview } from '../../site/scripts/preview.ts';
+import { CHROMIUM_FLAGS } from '../e2e/chromium.ts';
 
 /**
  * Lighthouse scores (default mobile profile, with its simulated throttling) of
@@ -12,15 +13,7 @@ import { startPreview } from '../../site/scripts/preview.ts';
  * the figures; the targets are performance >= 95 and 100 for the rest.
  */
 const pages = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['/', '/lessons/caching/'];
-const chromeFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-].join(' ');
+const chromeFlags = ['--headless', ...CHROMIUM_FLAGS].join(' ');
 
 const preview = await startPreview(4397);
 const outDir = mkdtempSync(join(tmpdir(), 'lighthouse-'));
