@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type Backends, backendsFromEnvironment } from '../grading/projects.ts';
-import { chosenExercises, describeBackends, runGrading } from './run-grading.ts';
+import { describeBackends, gradingCommandLine, runGrading } from './run-grading.ts';
 
 /**
  * `npm run grade:real`: grades every reference solution (the `<id>:solution`
@@ -20,18 +19,7 @@ const usage = `Grade the reference solutions against real Redis and PostgreSQL.
 Reads REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS (comma-separated). Tests that need a
 simulation a real server cannot give are listed as not graded. Exits non-zero if any task fails.`;
 
-const { values, positionals } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  allowPositionals: true,
-});
-
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const { exercises } = gradingCommandLine(usage, { watch: false });
 
 let backends: Backends;
 try {
@@ -48,9 +36,6 @@ if (Object.keys(backends).length === 0) {
   );
   process.exit(2);
 }
-
-const exercises = chosenExercises(positionals);
-if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
 
 console.log(['Reference solutions against real servers:', ...describeBackends(backends)].join('\n'));
 

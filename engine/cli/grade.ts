@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { backendsFromEnvironment, seedFromEnvironment } from '../grading/projects.ts';
-import { chosenExercises, describeBackends, runGrading } from './run-grading.ts';
+import { describeBackends, gradingCommandLine, runGrading } from './run-grading.ts';
 
 const usage = `Grade your exercises offline, with the same graders the browser runs.
 
@@ -15,23 +14,8 @@ Against real servers instead of the built-in simulations (tests/real-servers/ser
 
 Inside an exercise folder, npm test grades that exercise (npm run test:watch to watch).`;
 
-const { values, positionals } = parseArgs({
-  options: {
-    watch: { type: 'boolean', short: 'w', default: false },
-    seed: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  allowPositionals: true,
-});
+const { exercises, watch } = gradingCommandLine(usage, { watch: true });
 
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-
-const exercises = chosenExercises(positionals);
-// The config reads the seed and the real servers to use (if any) when vitest loads it: check them first.
-if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
 try {
   seedFromEnvironment(process.env);
   const real = describeBackends(backendsFromEnvironment(process.env));
@@ -44,6 +28,6 @@ try {
 const outcome = await runGrading({
   config: 'vitest.config.ts',
   projects: exercises,
-  watch: values.watch,
+  watch,
 });
-if (!values.watch) process.exitCode = outcome.noTaskFails ? 0 : 1;
+if (!watch) process.exitCode = outcome.noTaskFails ? 0 : 1;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startVitest } from 'vitest/node';
 import { courseRoot, loadCourse } from '../course/course.ts';
 import type { Backends } from '../grading/projects.ts';
@@ -76,4 +77,30 @@ export function chosenExercises(named: readonly string[]): string[] {
     process.exit(2);
   }
   return named.length > 0 ? [...named] : known;
+}
+
+/**
+ * The command line every grading command shares: exercise names, --seed (passed on to the
+ * vitest config through GRADER_SEED), --help, and --watch where the command offers it.
+ */
+export function gradingCommandLine(usage: string, options: { watch: boolean }) {
+  const { values, positionals } = parseArgs({
+    options: {
+      watch: { type: 'boolean', short: 'w', default: false },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  if (values.watch && !options.watch) {
+    console.error('--watch is not available here.');
+    process.exit(2);
+  }
+  const exercises = chosenExercises(positionals);
+  if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
+  return { exercises, watch: values.watch };
 }
