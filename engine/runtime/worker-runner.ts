@@ -4,11 +4,13 @@ import { realTimers, type Timers } from './timers.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
 
 /**
- * The in-page runner: grades in a Web Worker (worker/grader-worker.ts). Every
- * run gets a Worker of its own, as vitest gives every test file a fresh
- * isolate: nothing a run leaves behind (globals, timers, ioredis-mock's shared
- * keyspaces) can change the next one. To stay fast, the next Worker is started
- * and warmed (packages and grader loaded) as soon as a run ends.
+ * The in-page runner: grades in a Web Worker (worker/grader-worker.ts). A
+ * Worker serves run after run, so its JIT stays warm, for as long as each run
+ * leaves its realm as it found it (worker/realm-guard.ts): nothing a run
+ * leaves behind may change the next one, as vitest gives every test file a
+ * fresh isolate. Otherwise, and after a crash or a stopped run, the Worker is
+ * terminated and a fresh one started and warmed (packages and grader loaded)
+ * for the next run.
  * A wall-clock budget starts when the learner's code starts running; past it
  * the Worker is terminated and the run is reported as stopped. Runs are served
  * one at a time, in order.
@@ -56,7 +58,7 @@ interface ActiveRun {
   port: WorkerPort;
   id: number;
   running(): void;
-  done(outcome: GradeOutcome): void;
+  done(outcome: GradeOutcome, reusable?: boolean): void;
 }
 
 export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRunner {
@@ -64,7 +66,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
   const timers = options.timers ?? realTimers;
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const loadLimitMs = options.loadLimitMs ?? 60_000;
-  /** A fresh Worker waiting for the next run, possibly still loading. */
+  /** The Worker waiting for the next run: a fresh one, possibly still loading, or one a run left fit. */
   let spare: WorkerPort | undefined;
   let active: ActiveRun | undefined;
   let disposed = false;
@@ -76,7 +78,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       message: (message) => {
         if (active?.port !== port || message.id !== active.id) return;
         if (message.type === 'running') active.running();
-        else active.done(message.outcome);
+        else active.done(message.outcome, message.reusable);
       },
       crash: (reason) => {
         if (active?.port === port) {
@@ -110,10 +112,13 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
           }),
         loadLimitMs,
       );
-      const finish = (outcome: GradeOutcome) => {
+      const finish = (outcome: GradeOutcome, reusable = false) => {
         timers.clearTimeout(timer);
-        port.terminate();
         active = undefined;
+        if (reusable && !disposed) {
+          spare?.terminate(); // a cold Worker warmed meanwhile: this one is hot
+          spare = port;
+        } else port.terminate();
         warm(request);
         resolve(outcome);
       };

@@ -33,7 +33,7 @@ import { type IMemoryTable, newDb } from 'pg-mem';
 import { onTestFinished } from 'vitest';
 import { backends } from '../support/backends';
 import type { Random } from '../support/seed';
-import { gate, type InFlight, inFlight, settleWaitsFor } from '../support/settle';
+import { gate, type InFlight, inFlight, nextMacrotask, settleWaitsFor } from '../support/settle';
 
 // ---------------------------------------------------------------------------------------------------------
 // The contract shared by your code and the grader.
@@ -422,7 +422,7 @@ type HoldEntry = { pattern: RegExp; waiting: number; gate: ReturnType<typeof gat
  * What every connection your service uses shares: the statements it sent (in order) and the holds the
  * grader placed. `send` passes a statement on to the server (pg-mem, or a real one over the network).
  */
-function statementLog(send: (run: () => Promise<unknown>) => Promise<unknown>) {
+function statementLog(send: (run: () => Promise<unknown>, text: string) => Promise<unknown>) {
   const statements: Statement[] = [];
   const holds: HoldEntry[] = [];
   const release = (entry: HoldEntry) => {
@@ -453,8 +453,9 @@ function statementLog(send: (run: () => Promise<unknown>) => Promise<unknown>) {
           hold.waiting--;
         }
         try {
-          return await send(() =>
-            Array.isArray(valuesOrCallback) ? run(config, valuesOrCallback) : run(config),
+          return await send(
+            () => (Array.isArray(valuesOrCallback) ? run(config, valuesOrCallback) : run(config)),
+            text,
           );
         } catch (error) {
           statement.error = error instanceof Error ? error.message : String(error);
@@ -489,6 +490,27 @@ function statementLog(send: (run: () => Promise<unknown>) => Promise<unknown>) {
   };
 }
 
+/**
+ * pg-mem takes about 5 ms to word a parse error (its parser lists every token it
+ * would have accepted), and code with a bad query sends the same text in every
+ * test, often many times at once. Parsing does not depend on the data, so a
+ * repeat gets the first error back, one event-loop turn later as pg-mem answers.
+ */
+const parseFailures = new Map<string, unknown>();
+
+async function rememberingParseFailures(run: () => Promise<unknown>, text: string): Promise<unknown> {
+  if (parseFailures.has(text)) {
+    await nextMacrotask();
+    throw parseFailures.get(text);
+  }
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error && /failed to parse/i.test(error.message)) parseFailures.set(text, error);
+    throw error;
+  }
+}
+
 async function simulatedPostgres(catalogue: Product[]): Promise<SimulatedPostgres> {
   const mem = newDb();
   mem.public.none(CREATE_PRODUCTS);
@@ -507,7 +529,7 @@ async function simulatedPostgres(catalogue: Product[]): Promise<SimulatedPostgre
   // The grader's own connection: its statements are not counted and never held.
   const admin = new MemPool() as Pool;
 
-  const log = statementLog((run) => run());
+  const log = statementLog(rememberingParseFailures);
   // pg-mem's Pool.connect() hands back the pool itself, so replacing `query` covers pooled clients too.
   const pool = new MemPool();
   pool.query = log.recordingQuery((pool.query as Query).bind(pool));

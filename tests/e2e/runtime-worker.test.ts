@@ -160,6 +160,24 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
     await resetRunner();
   });
 
+  it('does not let code that changes a built-in change the next run: that Worker is not reused', async () => {
+    const solution = await filesOf(exercise, exercise.solutionDir);
+    const polluting = {
+      ...solution,
+      // Every object read back through JSON.parse gets a wrong name, in this run and, if the realm leaked, the next.
+      [editable]: `${solution[editable]}
+const parse = JSON.parse;
+JSON.parse = (text: string) => {
+  const value = parse(text);
+  return value !== null && typeof value === 'object' ? { ...value, name: 'leaked' } : value;
+};
+`,
+    };
+    await gradeInBrowser({ manifest, files: polluting });
+    const next = await gradeInBrowser({ manifest, files: solution });
+    expect(comparable(reportOf(next.outcome))).toEqual(comparable(await nodeReport(manifest.id, 'solution')));
+  });
+
   it('fails every task with the error when the learner code throws while it loads', async () => {
     const solution = await filesOf(exercise, exercise.solutionDir);
     const throwing = {

@@ -45,6 +45,16 @@ export function settleWaitsFor(requests: InFlight): () => void {
 const NETWORK_WAIT_MS = 2_000;
 
 /**
+ * One turn of the event loop. setImmediate, the way pg-mem answers queries: in Node, and in the
+ * grading Worker, which provides one. Never setTimeout(0), which Node stretches to 1 ms and browsers
+ * to 4 ms once nested.
+ */
+export const nextMacrotask = (): Promise<void> =>
+  new Promise<void>((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+
+/**
  * Lets every pending promise chain and timer-queued callback run, without any
  * real waiting: a fixed number of turns of the event loop, never a duration.
  * Used where a grader starts concurrent calls and must see what they did
@@ -57,7 +67,7 @@ export async function settle(turns = 25): Promise<void> {
   const deadline = performance.now() + NETWORK_WAIT_MS;
   for (;;) {
     for (let i = 0; i < turns; i++) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await nextMacrotask();
     }
     const busy = [...watched].filter((requests) => requests.count > 0);
     const left = deadline - performance.now();

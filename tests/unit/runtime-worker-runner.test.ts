@@ -24,8 +24,9 @@ class FakeWorker {
     if (grade?.type !== 'grade') throw new Error('nothing was graded');
     return grade.id;
   }
-  reply(message: { type: 'running' } | { type: 'done'; outcome: GradeOutcome }) {
-    this.events.message({ ...message, id: this.lastGradeId() });
+  reply(message: { type: 'running' } | { type: 'done'; outcome: GradeOutcome; reusable?: boolean }) {
+    const id = this.lastGradeId();
+    this.events.message(message.type === 'done' ? { reusable: false, ...message, id } : { ...message, id });
   }
 }
 
@@ -60,7 +61,23 @@ describe('the Worker runner', () => {
     await expect(outcome).resolves.toEqual(graded);
   });
 
-  it('runs every grading in a fresh Worker and warms the next one as soon as a run ends', async () => {
+  it('keeps a Worker the run left fit for the next run, so its JIT stays warm', async () => {
+    const { workers, runner } = setup();
+    const first = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'done', outcome: graded, reusable: true });
+    await first;
+    expect(workers).toHaveLength(1);
+    expect(workers[0]?.terminated).toBe(false);
+    const second = runner.grade({ ...request, seed: 7 });
+    await Promise.resolve();
+    expect(workers).toHaveLength(1);
+    expect(workers[0]?.posted.at(-1)).toMatchObject({ type: 'grade', seed: 7 });
+    workers[0]?.reply({ type: 'done', outcome: graded, reusable: true });
+    await expect(second).resolves.toEqual(graded);
+  });
+
+  it('grades in a fresh Worker, warmed as soon as a run ends, when the run left the last one unfit', async () => {
     const { workers, runner } = setup();
     runner.warmUp({ manifest });
     const first = runner.grade(request);
@@ -151,7 +168,12 @@ describe('the Worker runner', () => {
     await stopped;
     const next = runner.grade(request);
     await Promise.resolve();
-    workers[0]?.events.message({ type: 'done', id: workers[1]?.lastGradeId() ?? 0, outcome: graded });
+    workers[0]?.events.message({
+      type: 'done',
+      id: workers[1]?.lastGradeId() ?? 0,
+      outcome: graded,
+      reusable: true,
+    });
     workers[1]?.reply({ type: 'done', outcome: { kind: 'runner-error', message: 'from the live worker' } });
     await expect(next).resolves.toMatchObject({ message: 'from the live worker' });
   });

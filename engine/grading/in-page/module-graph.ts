@@ -49,6 +49,29 @@ function asEsModule(namespace: unknown): unknown {
   return { __esModule: true, ...namespace };
 }
 
+/**
+ * sucrase's output by file and source. The course's own files are the same on
+ * every run, so a Worker that is warmed ahead of its run has them ready
+ * (prepareExercise), and the Node self-check transpiles each only once.
+ */
+const transpiled = new Map<string, string>();
+
+export function transpile(path: string, source: string): string {
+  const key = `${path}\n${source}`;
+  const known = transpiled.get(key);
+  if (known !== undefined) return known;
+  try {
+    const { code } = transform(source, { transforms: ['typescript', 'imports'], filePath: path });
+    transpiled.set(key, code);
+    return code;
+  } catch (error) {
+    const { message, loc } = error as Error & { loc?: { line: number; column: number } };
+    const detail = message.replace(/\s*\(\d+:\d+\)$/, '');
+    // sucrase counts lines and columns from 1, as editors do.
+    throw new CompileError(path, detail, loc?.line, loc?.column);
+  }
+}
+
 export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) {
   const cache = new Map<string, Module>();
   const hosts = new Map(
@@ -64,17 +87,6 @@ export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) 
     return [base, `${base}.ts`, `${base}/index.ts`].find((candidate) => candidate in sources);
   }
 
-  function compile(path: string, source: string): string {
-    try {
-      return transform(source, { transforms: ['typescript', 'imports'], filePath: path }).code;
-    } catch (error) {
-      const { message, loc } = error as Error & { loc?: { line: number; column: number } };
-      const detail = message.replace(/\s*\(\d+:\d+\)$/, '');
-      // sucrase counts lines and columns from 1, as editors do.
-      throw new CompileError(path, detail, loc?.line, loc?.column);
-    }
-  }
-
   function load(path: string): unknown {
     const cached = cache.get(path);
     if (cached) return cached.exports;
@@ -82,7 +94,7 @@ export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) 
     if (source === undefined) throw new Error(`cannot find module "${path}"`);
     const module: Module = { exports: {} };
     cache.set(path, module);
-    const code = compile(path, source);
+    const code = transpile(path, source);
     const requireFrom = (specifier: string) => {
       const resolved = resolve(specifier, path);
       if (resolved !== undefined) return load(resolved);

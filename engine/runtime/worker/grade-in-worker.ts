@@ -1,5 +1,6 @@
 import type { ExerciseManifest } from '../../course/manifest.ts';
 import { GRADER_PACKAGES, type GraderPackage } from '../../grading/in-page/grader-packages.ts';
+import { transpile } from '../../grading/in-page/module-graph.ts';
 import type { InPageGradeRequest } from '../../grading/in-page/run-grader.ts';
 import type { GradeReport } from '../../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from '../compile-check.ts';
@@ -49,9 +50,10 @@ async function attempt<T>(what: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Loads what an exercise needs before its first run, so that run is warm. */
+/** Loads and transpiles what an exercise needs before its first run, so that run is warm. */
 export async function prepareExercise(manifest: ExerciseManifest, host: WorkerHost): Promise<void> {
   const sources = await readAll(host.courseFiles, courseSourcePaths(manifest));
+  for (const [path, source] of Object.entries(sources)) transpile(path, source);
   await host.loadPackages(packagesUsedBy(sources));
 }
 

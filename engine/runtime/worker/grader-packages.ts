@@ -1,5 +1,5 @@
-// First: the packages below (and graders, as in Node) expect a global Buffer.
-import './shims/buffer-global.ts';
+// First: the packages below (and graders, as in Node) expect some of Node's globals.
+import './shims/node-globals.ts';
 import type { GraderPackage } from '../../grading/in-page/grader-packages.ts';
 
 /**

@@ -3,11 +3,13 @@ import { bundledCourseFiles } from '../bundled-course-files.ts';
 import { gradeInWorker, prepareExercise, type WorkerHost } from './grade-in-worker.ts';
 import { loadGraderPackages } from './grader-packages.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { guardRealm } from './realm-guard.ts';
 
 /**
  * The grading Worker's entry: grades one request at a time and posts the
- * outcome back. The page terminates this Worker when a run exceeds its time
- * budget (a `while (true)` cannot be stopped any other way) and starts a new one.
+ * outcome back, saying whether this Worker is still fit for the next run. The
+ * page terminates it when a run exceeds its time budget (a `while (true)`
+ * cannot be stopped any other way) or leaves it unfit, and starts a new one.
  */
 
 const scope = self as unknown as {
@@ -23,6 +25,9 @@ for (const type of ['error', 'unhandledrejection'] as const) {
   scope.addEventListener(type, (event) => event.preventDefault());
 }
 
+// Before any run, so the timers the grading packages and the learner's code start are tracked.
+const realm = guardRealm();
+
 const host: WorkerHost = {
   courseFiles: bundledCourseFiles,
   loadPackages: loadGraderPackages,
@@ -36,13 +41,15 @@ async function handle(message: ToWorker): Promise<void> {
     return;
   }
   const { id } = message;
+  realm.begin();
   const outcome = await gradeInWorker(message, host, () => scope.postMessage({ type: 'running', id })).catch(
     (error: unknown) => ({
       kind: 'runner-error' as const,
       message: `the grading worker failed: ${error instanceof Error ? error.message : String(error)}`,
     }),
   );
-  scope.postMessage({ type: 'done', id, outcome });
+  const reusable = realm.end() && outcome.kind !== 'runner-error';
+  scope.postMessage({ type: 'done', id, outcome, reusable });
 }
 
 let queue = Promise.resolve();

@@ -10,4 +10,6 @@ export type ToWorker =
 
 export type FromWorker =
   /** Everything is loaded and the learner's code is about to run: the wall-clock budget starts now. */
-  { type: 'running'; id: number } | { type: 'done'; id: number; outcome: GradeOutcome };
+  | { type: 'running'; id: number }
+  /** `reusable`: the run left the Worker's realm as it found it (realm-guard.ts), so it may serve the next. */
+  | { type: 'done'; id: number; outcome: GradeOutcome; reusable: boolean };
