@@ -53,7 +53,7 @@
  */
 
 import type { Client, Pool, PoolClient, QueryResult } from 'pg';
-import { DataType, newDb } from 'pg-mem';
+import { DataType, type IBackup, type IMemoryDb, newDb } from 'pg-mem';
 import { astVisitor, parse, type Statement } from 'pgsql-ast-parser';
 import { backends } from '../support/backends';
 import { manualClock } from '../support/clock';
@@ -422,13 +422,135 @@ export abstract class DatabaseServer {
   }
 }
 
+/**
+ * A pg-mem database with the cluster's schema, its seed and the PostgreSQL
+ * functions a server needs. Building one (pg-mem's catalog, the schema, the
+ * pg_lsn type) costs more than most tests' statements and a cluster needs
+ * three, so databases are reused from test to test: back in the pool, a
+ * database is restored to how it was built; one whose schema a test changed
+ * cannot be, and is dropped.
+ */
+interface SimulatedDatabase {
+  db: IMemoryDb;
+  engine: { query(sql: string, params?: unknown[]): Promise<QueryResult> };
+  pristine: IBackup;
+  /** The server it plays for now: the functions registered in it ask that server. */
+  server?: SimulatedServer;
+  /**
+   * A test ran DDL here. pg-mem's restore() refuses some schema changes but not all (after a
+   * CREATE INDEX it restores the rows and keeps the index, which then breaks updates), so any
+   * DDL retires the database.
+   */
+  schemaChanged: boolean;
+  /** Statements pg-mem is still executing: a test can end with some in flight. */
+  executing: number;
+  /** Runs once none are, to return the database to the pool. */
+  whenIdle?: () => void;
+}
+
+const idleDatabases: SimulatedDatabase[] = [];
+
+function buildDatabase(): SimulatedDatabase {
+  const db = newDb({ noAstCoverageCheck: true });
+  const database = { db, executing: 0, schemaChanged: false } as SimulatedDatabase;
+  const server = () => {
+    if (!database.server) throw new Error('this simulated database serves no server');
+    return database.server;
+  };
+  db.public.none(SCHEMA);
+  db.public.none(SEED);
+  // pg_lsn: positions compare as WAL positions, also in SQL ($1::pg_lsn).
+  const lsn = db.public.registerEquivalentType({
+    name: 'pg_lsn',
+    equivalentTo: DataType.text,
+    isValid: (value: unknown) => typeof value === 'string' && /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(value),
+  });
+  const comparisons = {
+    '=': (a: number, b: number) => a === b,
+    '<': (a: number, b: number) => a < b,
+    '<=': (a: number, b: number) => a <= b,
+    '>': (a: number, b: number) => a > b,
+    '>=': (a: number, b: number) => a >= b,
+  } as const;
+  for (const [operator, compare] of Object.entries(comparisons)) {
+    db.public.registerOperator({
+      operator: operator as keyof typeof comparisons,
+      left: lsn,
+      right: lsn,
+      returns: DataType.bool,
+      implementation: (a: string, b: string) => compare(parseLsn(a), parseLsn(b)),
+    });
+  }
+  // As on PostgreSQL: the primary's replay position is NULL; pg_current_wal_lsn()
+  // fails on a standby (see execute).
+  db.public.registerFunction({
+    name: 'pg_current_wal_lsn',
+    returns: lsn,
+    implementation: () => server().currentWalLsn(),
+    impure: true,
+  });
+  db.public.registerFunction({
+    name: 'pg_last_wal_replay_lsn',
+    returns: lsn,
+    implementation: () => server().lastReplayLsn(),
+    impure: true,
+  });
+  for (const name of [
+    'pg_advisory_lock',
+    'pg_advisory_xact_lock',
+    'pg_advisory_unlock',
+    'pg_try_advisory_lock',
+  ]) {
+    db.public.registerFunction({
+      name,
+      args: [DataType.bigint],
+      returns: DataType.bool,
+      implementation: () => true,
+      impure: true,
+    });
+  }
+  const { Pool: MemPool } = db.adapters.createPg();
+  database.engine = new MemPool();
+  database.pristine = db.backup();
+  return database;
+}
+
+/** Executes one statement; the database can go back to the pool only once none is executing. */
+const mayChangeSchema = (sql: string) => /\b(create|alter|drop|comment)\b/i.test(sql);
+
+async function executeIn(database: SimulatedDatabase, sql: string, params: unknown[]): Promise<QueryResult> {
+  if (mayChangeSchema(sql)) database.schemaChanged = true;
+  database.executing++;
+  try {
+    return await database.engine.query(sql, params);
+  } finally {
+    database.executing--;
+    if (database.executing === 0) database.whenIdle?.();
+  }
+}
+
+function returnDatabase(database: SimulatedDatabase): void {
+  database.server = undefined;
+  if (database.executing > 0) {
+    // A statement finishing after the restore would write its old snapshot back.
+    database.whenIdle = () => returnDatabase(database);
+    return;
+  }
+  database.whenIdle = undefined;
+  // Otherwise the next server gets a new database.
+  if (database.schemaChanged) return;
+  database.pristine.restore();
+  idleDatabases.push(database);
+}
+
 /** One in-memory database (pg-mem) playing a primary or a hot standby. */
 export class SimulatedServer extends DatabaseServer {
   private paused = false;
   /** How many replicated writes this replica has applied (its replay position). */
   replayed = 0;
-  private readonly db = newDb({ noAstCoverageCheck: true });
-  private readonly engine: { query(sql: string, params?: unknown[]): Promise<QueryResult> };
+  private readonly database: SimulatedDatabase;
+  /** Set once its cluster is closed: the database has gone back to the pool. */
+  private shutDown = false;
   /** Writes the engine has executed (primary). */
   private executed = 0;
   /**
@@ -445,60 +567,27 @@ export class SimulatedServer extends DatabaseServer {
     options: ServerOptions,
   ) {
     super(cluster.log, cluster.now, options);
-    this.db.public.none(SCHEMA);
-    this.db.public.none(SEED);
-    // pg_lsn: positions compare as WAL positions, also in SQL ($1::pg_lsn).
-    const lsn = this.db.public.registerEquivalentType({
-      name: 'pg_lsn',
-      equivalentTo: DataType.text,
-      isValid: (value: unknown) => typeof value === 'string' && /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(value),
-    });
-    const comparisons = {
-      '=': (a: number, b: number) => a === b,
-      '<': (a: number, b: number) => a < b,
-      '<=': (a: number, b: number) => a <= b,
-      '>': (a: number, b: number) => a > b,
-      '>=': (a: number, b: number) => a >= b,
-    } as const;
-    for (const [operator, compare] of Object.entries(comparisons)) {
-      this.db.public.registerOperator({
-        operator: operator as keyof typeof comparisons,
-        left: lsn,
-        right: lsn,
-        returns: DataType.bool,
-        implementation: (a: string, b: string) => compare(parseLsn(a), parseLsn(b)),
-      });
-    }
-    // As on PostgreSQL: the primary's replay position is NULL; pg_current_wal_lsn()
-    // fails on a standby (see execute).
-    this.db.public.registerFunction({
-      name: 'pg_current_wal_lsn',
-      returns: lsn,
-      implementation: () => formatLsn(cluster.walPosition()),
-      impure: true,
-    });
-    this.db.public.registerFunction({
-      name: 'pg_last_wal_replay_lsn',
-      returns: lsn,
-      implementation: () => (options.role === 'replica' ? formatLsn(this.replayed) : null),
-      impure: true,
-    });
-    for (const name of [
-      'pg_advisory_lock',
-      'pg_advisory_xact_lock',
-      'pg_advisory_unlock',
-      'pg_try_advisory_lock',
-    ]) {
-      this.db.public.registerFunction({
-        name,
-        args: [DataType.bigint],
-        returns: DataType.bool,
-        implementation: () => true,
-        impure: true,
-      });
-    }
-    const { Pool: MemPool } = this.db.adapters.createPg();
-    this.engine = new MemPool();
+    this.database = idleDatabases.pop() ?? buildDatabase();
+    this.database.server = this;
+  }
+
+  private get db(): IMemoryDb {
+    return this.database.db;
+  }
+
+  currentWalLsn(): string {
+    return formatLsn(this.cluster.walPosition());
+  }
+
+  lastReplayLsn(): string | null {
+    return this.role === 'replica' ? formatLsn(this.replayed) : null;
+  }
+
+  /** The cluster is closed: its database goes back to the pool, and anything still sent here fails. */
+  close(): void {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    returnDatabase(this.database);
   }
 
   /** Stops replaying (like pg_wal_replay_pause()); the replica keeps serving stale reads. */
@@ -512,7 +601,7 @@ export class SimulatedServer extends DatabaseServer {
 
   /** Applies the replicated writes whose time has come (replicas only). */
   catchUp(): void {
-    if (this.role !== 'replica' || this.paused) return;
+    if (this.role !== 'replica' || this.paused || this.shutDown) return;
     const stream = this.cluster.replicationStream;
     while (this.replayed < stream.length) {
       const entry = stream[this.replayed] as Replicated;
@@ -528,10 +617,12 @@ export class SimulatedServer extends DatabaseServer {
       (text, value, index) => text.split(`$${index + 1}`).join(literal(value)),
       entry.sql,
     );
+    if (mayChangeSchema(sql)) this.database.schemaChanged = true;
     this.db.public.none(sql);
   }
 
   protected async execute(connection: number, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+    if (this.shutDown) throw new Error('Connection terminated: the test that created this cluster has ended');
     const { kind, label, calls } = classify(sql);
     const open = this.openTransactions.get(connection);
     const empty = (command: string): QueryResult => ({
@@ -567,7 +658,7 @@ export class SimulatedServer extends DatabaseServer {
       }
       if (calls.includes('pg_current_wal_lsn')) throw pgError('recovery is in progress', '55000');
     }
-    const result = await this.engine.query(sql, [...params]);
+    const result = await executeIn(this.database, sql, [...params]);
     if (this.role === 'primary' && kind === 'write') {
       const write = { sql, params, executed: ++this.executed };
       if (open) open.writes.push(write);
@@ -672,7 +763,9 @@ export class SimulatedCluster extends ClusterBase implements Cluster {
     this.replicationStream.push({ ...write, committedAt: this.now() });
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const server of [this.primary, ...this.replicas]) server.close();
+  }
 }
 
 // ---------------------------------------------------------------------------
