@@ -2,9 +2,31 @@ import type { ExerciseManifest } from '../course/manifest.ts';
 import { type GradeReport, type TaskOutcome, taskOutcomes } from './results.ts';
 
 /**
- * Plain-text views of grading results for the terminal: a progress table and a
- * failure view that shows one message, not a wall of output.
+ * Text views of grading results for the terminal: a progress table and a
+ * failure view that shows one message, not a wall of output. In colour when
+ * the terminal shows colour (a TTY, the WebContainer's xterm panel); the
+ * symbols and words carry the meaning either way.
  */
+
+/** The colours used, as functions that leave text alone when colour is off. */
+interface Palette {
+  pass(text: string): string;
+  fail(text: string): string;
+  quiet(text: string): string;
+  strong(text: string): string;
+}
+
+const sgr = (on: number, off: number) => (text: string) => `\u001b[${on}m${text}\u001b[${off}m`;
+const noColour: Palette = { pass: String, fail: String, quiet: String, strong: String };
+const colours: Palette = { pass: sgr(32, 39), fail: sgr(31, 39), quiet: sgr(2, 22), strong: sgr(1, 22) };
+const paletteFor = (colour: boolean) => (colour ? colours : noColour);
+
+/** Whether to print in colour, the way most command-line tools decide: FORCE_COLOR, then NO_COLOR, then a TTY. */
+export function wantsColour(env: Record<string, string | undefined>, isTTY: boolean | undefined): boolean {
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY === true;
+}
 
 export interface GradedExercise {
   manifest: ExerciseManifest;
@@ -23,11 +45,15 @@ function nextTask(outcomes: TaskOutcome[]): TaskOutcome | undefined {
 
 const TICK = { pass: '✓', fail: '·', 'not-graded': '-' } as const;
 
-export function progressTable(graded: GradedExercise[]): string {
+export function progressTable(graded: GradedExercise[], colour = false): string {
+  const paint = paletteFor(colour);
+  const tickColour = { pass: paint.pass, fail: paint.fail, 'not-graded': paint.quiet } as const;
   const rows = graded.map(({ manifest, report }) => {
     const outcomes = taskOutcomes(report, manifest.tasks);
     const passed = outcomes.filter((outcome) => outcome.status === 'pass').length;
-    const ticks = outcomes.map((outcome) => TICK[outcome.status]).join('');
+    // Padded before painting: escape codes have no width on screen.
+    const ticks = outcomes.map((outcome) => tickColour[outcome.status](TICK[outcome.status])).join('');
+    const tickPadding = ' '.repeat(Math.max(0, 8 - outcomes.length));
     const next = nextTask(outcomes);
     const notGraded = outcomes.filter((outcome) => outcome.status === 'not-graded').map((o) => o.number);
     const nextText = next
@@ -35,9 +61,10 @@ export function progressTable(graded: GradedExercise[]): string {
       : notGraded.length > 0
         ? `complete here; not graded here: task ${notGraded.join(', ')}`
         : 'complete';
-    return `  ${manifest.id.padEnd(16)} ${ticks.padEnd(8)} ${`${passed}/${outcomes.length}`.padEnd(6)} ${nextText}`;
+    const done = `${passed}/${outcomes.length}`.padEnd(6);
+    return `  ${manifest.id.padEnd(16)} ${ticks}${tickPadding} ${done} ${next ? nextText : paint.pass(nextText)}`;
   });
-  return ['  exercise         tasks    done   ', ...rows].join('\n');
+  return [paint.quiet('  exercise         tasks    done   '), ...rows].join('\n');
 }
 
 /**
@@ -58,29 +85,33 @@ export function skippedView(graded: GradedExercise[]): string | undefined {
 }
 
 /** The first failing task of an exercise: its message, the diff and the first hint of the ladder. */
-export function failureView({ manifest, report }: GradedExercise): string | undefined {
+export function failureView({ manifest, report }: GradedExercise, colour = false): string | undefined {
+  const paint = paletteFor(colour);
   const next = nextTask(taskOutcomes(report, manifest.tasks));
   if (!next?.failure) return undefined;
   const { failure } = next;
-  const lines = [`${manifest.id}, task ${next.number}: ${next.title}`];
-  if (failure.test) lines.push(`  ✗ ${failure.test}`);
+  const lines = [paint.strong(`${manifest.id}, task ${next.number}: ${next.title}`)];
+  if (failure.test) lines.push(paint.fail(`  ✗ ${failure.test}`));
   lines.push(indent(failure.message, '    '));
   if (failure.expected !== undefined || failure.actual !== undefined) {
-    lines.push(`    expected: ${failure.expected ?? '(nothing)'}`);
-    lines.push(`    actual:   ${failure.actual ?? '(nothing)'}`);
+    lines.push(paint.pass(`    expected: ${failure.expected ?? '(nothing)'}`));
+    lines.push(paint.fail(`    actual:   ${failure.actual ?? '(nothing)'}`));
   }
   const hint = manifest.tasks[next.number - 1]?.hints[0];
-  if (hint) lines.push(`  hint: ${hint}`);
+  if (hint) lines.push(`  ${paint.strong('hint:')} ${hint}`);
   return lines.join('\n');
 }
 
-export function gradingSummary(graded: GradedExercise[]): string {
+export function gradingSummary(graded: GradedExercise[], colour = false): string {
+  const paint = paletteFor(colour);
   const seed = graded[0]?.report.seed;
-  const parts = [progressTable(graded)];
+  const parts = [progressTable(graded, colour)];
   const skipped = skippedView(graded);
   if (skipped) parts.push(skipped);
-  const firstFailure = graded.map(failureView).find((view) => view !== undefined);
+  const firstFailure = graded
+    .map((exercise) => failureView(exercise, colour))
+    .find((view) => view !== undefined);
   if (firstFailure) parts.push(firstFailure);
-  if (seed !== undefined) parts.push(`seed ${seed} (replay this run with --seed ${seed})`);
+  if (seed !== undefined) parts.push(paint.quiet(`seed ${seed} (replay this run with --seed ${seed})`));
   return `\n${parts.join('\n\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node';
 import { loadExercise } from '../course/course.ts';
-import { type GradedExercise, gradingSummary } from './format.ts';
+import { type GradedExercise, gradingSummary, wantsColour } from './format.ts';
 import { type GradeReport, type RawTest, type Runtime, stripAnsi, toTestResult } from './results.ts';
 
 /**
@@ -76,7 +76,8 @@ export default class GradingReporter implements Reporter {
         manifest: loadExercise(report.exercise).manifest,
         report,
       }));
-      if (graded.length > 0) console.log(gradingSummary(graded));
+      const colour = wantsColour(process.env, process.stdout.isTTY);
+      if (graded.length > 0) console.log(gradingSummary(graded, colour));
       for (const error of unhandledErrors) {
         console.log(`An error escaped every test (often an unawaited promise): ${stripAnsi(error.message)}`);
       }

@@ -122,7 +122,8 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
       container,
       'npx',
       ['vitest', 'run', '--config', RESULTS_CONFIG, '--project', manifest.id],
-      { GRADER_SEED: String(seed), GRADE_RESULTS_FILE: RESULTS_FILE },
+      // FORCE_COLOR: the terminal panel (xterm) shows colour.
+      { GRADER_SEED: String(seed), GRADE_RESULTS_FILE: RESULTS_FILE, FORCE_COLOR: '1' },
     );
     const exitCode = await withinBudget(vitest.exit, timeLimitMs, timers);
     if (exitCode === TIMED_OUT) {

@@ -7,8 +7,12 @@ import { comparable, DEFAULT_SEED } from '../../engine/grading/results.ts';
 import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
 import { ContainerSlot } from '../../engine/runtime/webcontainer/container.ts';
 import { createWebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
+import { axeViolations } from './axe.ts';
+import { launchChromium } from './chromium.ts';
 import { nodeContainer } from './runtime-fixture/node-container.ts';
 import { nodeReport, reportOf } from './runtime-fixture/reports.ts';
+import { buildFixture, serve } from './runtime-fixture/serve.ts';
+import type { TerminalFixture } from './runtime-fixture/terminal.ts';
 
 /**
  * The WebContainer runner's whole path except the WebContainer itself (this
@@ -18,6 +22,8 @@ import { nodeReport, reportOf } from './runtime-fixture/reports.ts';
  */
 
 const dirs: string[] = [];
+/** What each exercise's runs printed, for the terminal panel below. */
+const printed = new Map<string, string[]>();
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
@@ -54,7 +60,50 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
       expect(comparable(reportOf(starter))).toEqual(comparable(expectedStarter));
       expect(comparable(reportOf(solution))).toEqual(comparable(expectedSolution));
       expect(output.join('')).toContain('complete');
+      printed.set(id, output);
       runner.dispose();
     });
   },
 );
+
+describe('the terminal panel in Chromium', () => {
+  it("shows a run's output as vitest printed it, in colour, with no escape codes left, and passes axe", async () => {
+    const [id, output] = [...printed].find(([, chunks]) => chunks.length > 0) ?? [];
+    if (!output) throw new Error('no run printed anything for the terminal to show');
+    const escape = String.fromCharCode(27);
+    expect(output.join(''), 'vitest printed colours').toContain(`${escape}[`);
+    const outDir = await mkdtemp(join(tmpdir(), 'terminal-fixture-'));
+    dirs.push(outDir);
+    await buildFixture(outDir);
+    const { terminalUrl, server } = await serve(outDir);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+      await page.goto(terminalUrl);
+      await page.waitForSelector('body[data-ready]');
+      expect(await page.locator('.xterm').count(), 'xterm loads only when the panel opens').toBe(0);
+      for (const chunk of output) {
+        await page.evaluate(
+          (text) => (window as unknown as { terminalFixture: TerminalFixture }).terminalFixture.write(text),
+          chunk,
+        );
+      }
+      await page.evaluate(() =>
+        (window as unknown as { terminalFixture: TerminalFixture }).terminalFixture.open(),
+      );
+      await page.locator('.xterm-rows').waitFor();
+      // Scrolled to the end, the screen shows the last run: the solution's progress table.
+      await expect.poll(() => page.locator('.xterm-rows').textContent()).toMatch(/(\d+)\/\1\s+complete/);
+      const screen = (await page.locator('.xterm-rows').textContent()) ?? '';
+      expect(screen).not.toContain(escape);
+      expect(screen).not.toMatch(/\[\d+m/);
+      const coloured = await page.locator('.xterm-rows span[class*="xterm-fg-"]').count();
+      expect(coloured, `${id}: coloured spans on screen`).toBeGreaterThan(0);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(tmpdir(), 'request-journey-terminal.png') });
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
+});

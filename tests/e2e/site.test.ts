@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressStorageKey } from '../../site/lib/progress.ts';
 import { themeStorageKey } from '../../site/lib/theme.ts';
+import { axeViolations } from './axe.ts';
 import {
   type ColorScheme,
   desktop,
@@ -47,20 +47,6 @@ async function withPage<T>(
   } finally {
     await context.close();
   }
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axe.source });
-  const violations = await page.evaluate(async () => {
-    const { axe: injected } = window as unknown as { axe: typeof axe };
-    const results = await injected.run(document, { resultTypes: ['violations'] });
-    return results.violations.map((violation) => ({
-      id: violation.id,
-      help: violation.help,
-      targets: violation.nodes.map((node) => node.target.join(' ')),
-    }));
-  });
-  return violations.map(({ id, help, targets }) => `${id}: ${help} (${targets.join(', ')})`);
 }
 
 describe('every page', () => {

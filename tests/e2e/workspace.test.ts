@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import axe from 'axe-core';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseRoot } from '../../engine/course/course.ts';
 import { progressStorageKey } from '../../site/lib/progress.ts';
 import { themeStorageKey } from '../../site/lib/theme.ts';
+import { axeViolations } from './axe.ts';
 import { type ContextOptions, newContext, openSite, phone, type SiteUnderTest } from './site.browser.ts';
 import {
   code,
@@ -370,20 +370,33 @@ describe('the page around the workspace', () => {
             .locator('.ws-task[data-task="1"]')
             .getByRole('button', { name: /Show a hint/ })
             .click();
-          await page.addScriptTag({ content: axe.source });
-          const violations = await page.evaluate(async () => {
-            const { axe: injected } = window as unknown as { axe: typeof axe };
-            const results = await injected.run(document, { resultTypes: ['violations'] });
-            return results.violations.map(
-              (violation) =>
-                `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
-            );
-          });
+          const violations = await axeViolations(page);
           expect(violations).toEqual([]);
         },
       );
     },
   );
+
+  it('grows past the prose column on a wide screen, without scrolling the page sideways', async () => {
+    const wide = { width: 1600, height: 1000 };
+    await withPage({ viewport: wide, storage: workerPreference }, async (page) => {
+      const prose = await page.evaluate(
+        () => document.querySelector('main')?.getBoundingClientRect().width ?? 0,
+      );
+      await openEditor(page);
+      const { right, width, overflow } = await page.evaluate(() => {
+        const box = document.querySelector('[data-workspace-root]')?.getBoundingClientRect();
+        return {
+          right: box?.right ?? 0,
+          width: box?.width ?? 0,
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        };
+      });
+      expect(width, 'the open workspace is wider than the lesson text').toBeGreaterThan(prose + 200);
+      expect(right, 'it stops short of the right edge').toBeLessThan(wide.width - 16);
+      expect(overflow).toBeLessThanOrEqual(0);
+    });
+  });
 
   it('fills the width of a phone once opened, without scrolling the page sideways', async () => {
     await withPage({ viewport: phone, storage: workerPreference }, async (page) => {

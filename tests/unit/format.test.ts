@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { failureView, gradingSummary, progressTable, skippedView } from '../../engine/grading/format.ts';
-import type { GradeReport } from '../../engine/grading/results.ts';
+import {
+  failureView,
+  gradingSummary,
+  progressTable,
+  skippedView,
+  wantsColour,
+} from '../../engine/grading/format.ts';
+import { type GradeReport, stripAnsi } from '../../engine/grading/results.ts';
 
 const manifest: ExerciseManifest = {
   id: 'cache-aside',
@@ -94,5 +100,26 @@ describe('terminal views of a grading', () => {
     const done = { ...report, tests: report.tests.map((test) => ({ ...test, status: 'pass' as const })) };
     expect(failureView({ manifest, report: done })).toBeUndefined();
     expect(progressTable([{ manifest, report: done }])).toContain('complete');
+  });
+
+  it('prints the same text in colour, with passes green and failures red', () => {
+    const graded = [{ manifest, report }];
+    const coloured = gradingSummary(graded, true);
+    expect(stripAnsi(coloured)).toBe(gradingSummary(graded));
+    expect(coloured).toContain('\u001b[32m✓\u001b[39m');
+    expect(coloured).toContain('\u001b[31m  ✗ a missing product is not cached\u001b[39m');
+    expect(stripAnsi(progressTable(graded, true))).toBe(progressTable(graded));
+  });
+
+  it.each([
+    [{}, true, true],
+    [{}, false, false],
+    [{}, undefined, false],
+    [{ NO_COLOR: '1' }, true, false],
+    [{ FORCE_COLOR: '1' }, false, true],
+    [{ FORCE_COLOR: '1', NO_COLOR: '1' }, false, true],
+    [{ FORCE_COLOR: '0' }, true, false],
+  ])('decides on colour from %j and a TTY (%s): %s', (env, isTTY, expected) => {
+    expect(wantsColour(env, isTTY)).toBe(expected);
   });
 });

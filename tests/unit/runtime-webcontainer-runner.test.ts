@@ -161,7 +161,11 @@ describe('the WebContainer runner', () => {
       'npm install --no-audit --no-fund',
       `npx vitest run --config ${RESULTS_CONFIG} --project ${manifest.id}`,
     ]);
-    expect(container.spawned[1]?.env).toEqual({ GRADER_SEED: '42', GRADE_RESULTS_FILE: RESULTS_FILE });
+    expect(container.spawned[1]?.env).toEqual({
+      GRADER_SEED: '42',
+      GRADE_RESULTS_FILE: RESULTS_FILE,
+      FORCE_COLOR: '1',
+    });
     await turn();
     expect([...cache.entries.keys()]).toEqual([JSON.stringify(projectDependencies())]);
   });

@@ -1,7 +1,7 @@
-import { stripAnsi } from '../../../engine/grading/results.ts';
 import type { RunnerPreference } from '../../../engine/runtime/choose-runner.ts';
 import { h, replace, uniqueId } from '../dom.ts';
 import { type RunnerState, runnerLabels } from '../runner-session.ts';
+import { createRunTerminal } from './run-terminal.ts';
 
 /**
  * The workspace's command bar: "Run tests", which runner grades (the active
@@ -15,8 +15,6 @@ export interface RunnerBar {
   setRunning(running: boolean): void;
   appendOutput(chunk: string): void;
 }
-
-const OUTPUT_LIMIT = 20_000;
 
 export function createRunnerBar(
   onRun: () => void,
@@ -40,13 +38,8 @@ export function createRunnerBar(
   select.addEventListener('change', () => onPreference(select.value as RunnerPreference));
   const active = h('span', { class: 'ws-runner-active', role: 'status' });
   const notice = h('details', { class: 'ws-runner-notice', hidden: true });
-  const output = h('pre', { class: 'ws-terminal', tabindex: 0 });
-  const terminal = h(
-    'details',
-    { class: 'ws-terminal-panel', hidden: true },
-    h('summary', {}, 'Terminal output of the last run'),
-    output,
-  );
+  const terminal = createRunTerminal();
+  terminal.element.hidden = true;
 
   const element = h(
     'div',
@@ -60,7 +53,7 @@ export function createRunnerBar(
       active,
     ),
     notice,
-    terminal,
+    terminal.element,
   );
 
   return {
@@ -86,16 +79,12 @@ export function createRunnerBar(
           h('p', {}, state.notice.help),
         );
       }
-      terminal.hidden = state.active !== 'webcontainer';
+      terminal.element.hidden = state.active !== 'webcontainer';
     },
     setRunning(running) {
       runButton.setAttribute('aria-disabled', String(running));
       runButton.textContent = running ? 'Running…' : 'Run tests';
     },
-    appendOutput(chunk) {
-      output.textContent = `${output.textContent ?? ''}${stripAnsi(chunk).replaceAll('\r', '')}`.slice(
-        -OUTPUT_LIMIT,
-      );
-    },
+    appendOutput: terminal.write,
   };
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { courseRoot, fixtureConfig, fixturePage } from './vite.config.ts';
+import { courseRoot, fixtureConfig, fixturePage, terminalPage } from './vite.config.ts';
 
 /** Builds the fixture page with the site's Vite (Astro's copy), serves it, and opens it in Chromium. */
 
@@ -33,7 +33,7 @@ const types: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-export async function serve(dir: string): Promise<{ url: string; server: Server }> {
+export async function serve(dir: string): Promise<{ url: string; terminalUrl: string; server: Server }> {
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     try {
@@ -46,5 +46,6 @@ export async function serve(dir: string): Promise<{ url: string; server: Server 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/${fixturePage}`, server };
+  const origin = `http://127.0.0.1:${port}`;
+  return { url: `${origin}/${fixturePage}`, terminalUrl: `${origin}/${terminalPage}`, server };
 }

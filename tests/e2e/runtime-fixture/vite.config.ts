@@ -9,13 +9,19 @@ import { graderWorkerOptimizeDeps, graderWorkerVite } from '../../../engine/runt
  */
 export const courseRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const fixturePage = 'tests/e2e/runtime-fixture/index.html';
+/** The workspace's terminal panel alone. */
+export const terminalPage = 'tests/e2e/runtime-fixture/terminal.html';
 
 export function fixtureConfig(outDir: string): InlineConfig {
   return {
     configFile: false,
     root: courseRoot,
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rollupOptions: { input: `${courseRoot}/${fixturePage}` } },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      rollupOptions: { input: [fixturePage, terminalPage].map((page) => `${courseRoot}/${page}`) },
+    },
     worker: graderWorkerVite(),
     optimizeDeps: graderWorkerOptimizeDeps(),
   };
