@@ -70,8 +70,8 @@ describe('the terminal panel in Chromium', () => {
   it("shows a run's output as vitest printed it, in colour, with no escape codes left, and passes axe", async () => {
     const [id, output] = [...printed].find(([, chunks]) => chunks.length > 0) ?? [];
     if (!output) throw new Error('no run printed anything for the terminal to show');
-    const escape = String.fromCharCode(27);
-    expect(output.join(''), 'vitest printed colours').toContain(`${escape}[`);
+    const esc = String.fromCharCode(27);
+    expect(output.join(''), 'vitest printed colours').toContain(`${esc}[`);
     const outDir = await mkdtemp(join(tmpdir(), 'terminal-fixture-'));
     dirs.push(outDir);
     await buildFixture(outDir);
@@ -95,7 +95,7 @@ describe('the terminal panel in Chromium', () => {
       // Scrolled to the end, the screen shows the last run: the solution's progress table.
       await expect.poll(() => page.locator('.xterm-rows').textContent()).toMatch(/(\d+)\/\1\s+complete/);
       const screen = (await page.locator('.xterm-rows').textContent()) ?? '';
-      expect(screen).not.toContain(escape);
+      expect(screen).not.toContain(esc);
       expect(screen).not.toMatch(/\[\d+m/);
       const coloured = await page.locator('.xterm-rows span[class*="xterm-fg-"]').count();
       expect(coloured, `${id}: coloured spans on screen`).toBeGreaterThan(0);
