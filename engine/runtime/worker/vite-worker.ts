@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin as EsbuildPlugin } from 'esbuild';
 import type { Plugin } from 'vite';
+import { GRADER_PACKAGES } from '../../grading/in-page/grader-packages.ts';
 
 /**
  * How the grading Worker gets ioredis-mock. Its browser build assumes a window
@@ -118,7 +119,22 @@ export function graderWorkerVite() {
   return { format: 'es' as const, plugins: () => [graderWorkerPlugin()] };
 }
 
+/**
+ * What the grading Worker imports from packages: listed for the dev server's
+ * pre-bundler so it bundles them as it starts. Found only when the Worker first
+ * loads, they would make the dev server reload the page in the middle of the
+ * first run.
+ */
+const workerDependencies = [
+  ...GRADER_PACKAGES,
+  '@vitest/runner',
+  '@vitest/utils/timers',
+  '@vitest/expect',
+  'sucrase',
+  'buffer',
+];
+
 /** The `optimizeDeps` section of a Vite 6 config, for the dev server. */
 export function graderWorkerOptimizeDeps() {
-  return { esbuildOptions: { plugins: [graderWorkerEsbuildPlugin()] } };
+  return { include: workerDependencies, esbuildOptions: { plugins: [graderWorkerEsbuildPlugin()] } };
 }

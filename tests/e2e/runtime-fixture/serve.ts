@@ -49,3 +49,20 @@ export async function serve(dir: string): Promise<{ url: string; terminalUrl: st
   const origin = `http://127.0.0.1:${port}`;
   return { url: `${origin}/${fixturePage}`, terminalUrl: `${origin}/${terminalPage}`, server };
 }
+
+/**
+ * The fixture page from Vite's dev server, as `npm run dev` serves the site: the
+ * Worker's modules unbundled, its packages pre-bundled by the dependency optimizer
+ * (into `cacheDir`, so each run starts as a fresh clone does).
+ */
+export async function serveDev(cacheDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const vite = await siteVite();
+  const server = await vite.createServer({
+    ...fixtureConfig(cacheDir),
+    cacheDir,
+    server: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
+  await server.listen();
+  const address = server.httpServer?.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${address.port}/${fixturePage}`, close: () => server.close() };
+}
