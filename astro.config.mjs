@@ -1,7 +1,11 @@
 // @ts-check
 import mdx from '@astrojs/mdx';
 import { defineConfig } from 'astro/config';
-import { graderWorkerOptimizeDeps, graderWorkerVite } from './engine/runtime/worker/vite-worker.ts';
+import {
+  graderWorkerOptimizeDeps,
+  graderWorkerVite,
+  transpiledCourseFiles,
+} from './engine/runtime/worker/vite-worker.ts';
 import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
 import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
 import { monacoStylesOnDemand } from './site/workspace/vite-plugins.ts';
@@ -21,7 +25,8 @@ export default defineConfig({
   },
   devToolbar: { enabled: false },
   vite: {
-    plugins: [monacoStylesOnDemand()],
+    // transpiledCourseFiles: the graders the grading Worker runs, transpiled at build time (and by `astro dev`).
+    plugins: [monacoStylesOnDemand(), transpiledCourseFiles()],
     // The grading Worker (engine/runtime/worker) and Monaco's workers.
     worker: graderWorkerVite(),
     // `astro dev` pre-bundles dependencies; keep ioredis-mock's Node build there too, as the Worker needs.

@@ -38,4 +38,19 @@ describe('the in-page module graph', () => {
     const graph = createModuleGraph({ sources: { 'a.ts': `import 'left-pad';` }, hostModules: {} });
     expect(() => graph.load('a.ts')).toThrowError('a.ts imports "left-pad", which is not available here');
   });
+
+  it('runs course files transpiled ahead of time as they are, beside TypeScript it transpiles', () => {
+    const graph = createModuleGraph({
+      sources: {
+        'exercises/lb/picker.ts': `export const pick = (list: string[]): string => list[0] as string;`,
+      },
+      // What the build makes of the grader: CommonJS, never transpiled again (TypeScript syntax would not run).
+      compiled: {
+        'tests/lb/lb.test.ts': `"use strict"; const { pick } = require('@exercise/lb/picker'); exports.picked = pick(['a', 'b']);`,
+      },
+      hostModules: {},
+    });
+    expect(graph.load('tests/lb/lb.test.ts')).toMatchObject({ picked: 'a' });
+    expect(() => graph.load('tests/lb/missing.ts')).toThrowError('cannot find module "tests/lb/missing.ts"');
+  });
 });

@@ -37,7 +37,7 @@ function setup(files: Record<string, string> = course, grade = async (_: InPageG
     Object.entries(files).map(([path, text]) => [`/${path}`, async () => text]),
   );
   const host: WorkerHost = {
-    courseFiles: courseFilesFrom(loaders),
+    compiledCourseFiles: courseFilesFrom(loaders),
     loadPackages: async (names) => {
       loaded.push([...names]);
       return Object.fromEntries(names.map((name) => [name, { name }]));
@@ -63,7 +63,8 @@ describe('grading inside the Worker', () => {
       exercise: 'greeter',
       seed: 7,
       grader: 'tests/greeter/greeter.test.ts',
-      sources: { ...course, 'exercises/greeter/greeter.ts': 'export const hello = 1;' },
+      sources: { 'exercises/greeter/greeter.ts': 'export const hello = 1;' },
+      compiled: course,
       hostModules: { 'ioredis-mock': { name: 'ioredis-mock' } },
     });
     expect(loaded).toEqual([['ioredis-mock']]);

@@ -9,8 +9,10 @@ import { transform } from 'sucrase';
  */
 
 export interface ModuleGraphOptions {
-  /** Course-relative path (e.g. "tests/cache-aside/harness.ts") -> TypeScript source. */
+  /** Course-relative path (e.g. "exercises/cache-aside/product-cache.ts") -> TypeScript source. */
   sources: Record<string, string>;
+  /** Course-relative path -> JavaScript transpiled ahead of time (the site's build does it for graders). */
+  compiled?: Record<string, string>;
   /** Bare specifier -> an already-loaded module namespace. */
   hostModules: Record<string, unknown>;
 }
@@ -50,9 +52,9 @@ function asEsModule(namespace: unknown): unknown {
 }
 
 /**
- * sucrase's output by file and source. The course's own files are the same on
- * every run, so a Worker that is warmed ahead of its run has them ready
- * (prepareExercise), and the Node self-check transpiles each only once.
+ * sucrase's output by file and source: the Node self-check grades dozens of
+ * implementations with the same grader and harness, and a learner often runs
+ * unchanged files again.
  */
 const transpiled = new Map<string, string>();
 
@@ -72,7 +74,7 @@ export function transpile(path: string, source: string): string {
   }
 }
 
-export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) {
+export function createModuleGraph({ sources, compiled = {}, hostModules }: ModuleGraphOptions) {
   const cache = new Map<string, Module>();
   const hosts = new Map(
     Object.entries(hostModules).map(([name, namespace]) => [name, asEsModule(namespace)]),
@@ -84,17 +86,19 @@ export function createModuleGraph({ sources, hostModules }: ModuleGraphOptions) 
     else if (specifier.startsWith('@exercise/')) base = `exercises/${specifier.slice('@exercise/'.length)}`;
     else if (specifier.startsWith('@grader/')) base = `tests/${specifier.slice('@grader/'.length)}`;
     else return undefined;
-    return [base, `${base}.ts`, `${base}/index.ts`].find((candidate) => candidate in sources);
+    return [base, `${base}.ts`, `${base}/index.ts`].find(
+      (candidate) => candidate in sources || candidate in compiled,
+    );
   }
 
   function load(path: string): unknown {
     const cached = cache.get(path);
     if (cached) return cached.exports;
     const source = sources[path];
-    if (source === undefined) throw new Error(`cannot find module "${path}"`);
+    const code = compiled[path] ?? (source === undefined ? undefined : transpile(path, source));
+    if (code === undefined) throw new Error(`cannot find module "${path}"`);
     const module: Module = { exports: {} };
     cache.set(path, module);
-    const code = transpile(path, source);
     const requireFrom = (specifier: string) => {
       const resolved = resolve(specifier, path);
       if (resolved !== undefined) return load(resolved);

@@ -15,8 +15,10 @@ export interface InPageGradeRequest {
   seed: number;
   /** Course-relative path of the grader file, e.g. "tests/cache-aside/cache-aside.test.ts". */
   grader: string;
-  /** Grader, harness, support and the learner's files, by course-relative path. */
+  /** TypeScript by course-relative path: the learner's files, and the course's unless `compiled` has them. */
   sources: Record<string, string>;
+  /** The course's files (grader, harness, support) already transpiled to JavaScript, by course-relative path. */
+  compiled?: Record<string, string>;
   /** Packages the graders import (ioredis-mock, pg-mem, @sinonjs/fake-timers...), already loaded. */
   hostModules: Record<string, unknown>;
   testTimeoutMs?: number;
@@ -74,6 +76,7 @@ export async function gradeInPage(request: InPageGradeRequest): Promise<GradeRep
   }
   const graph = createModuleGraph({
     sources: request.sources,
+    compiled: request.compiled,
     hostModules: { ...request.hostModules, vitest: createVitestShim({ seed: request.seed }) },
   });
   const runner: VitestRunner = {

@@ -1,6 +1,5 @@
 import type { ExerciseManifest } from '../../course/manifest.ts';
 import { GRADER_PACKAGES, type GraderPackage } from '../../grading/in-page/grader-packages.ts';
-import { transpile } from '../../grading/in-page/module-graph.ts';
 import type { InPageGradeRequest } from '../../grading/in-page/run-grader.ts';
 import type { GradeReport } from '../../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from '../compile-check.ts';
@@ -17,7 +16,8 @@ import type { GradeOutcome } from '../runner.ts';
  */
 
 export interface WorkerHost {
-  courseFiles: CourseFiles;
+  /** The course's files as JavaScript, transpiled at build time (compiled-course-files.ts). */
+  compiledCourseFiles: CourseFiles;
   loadPackages(names: readonly GraderPackage[]): Promise<Record<string, unknown>>;
   /** The in-page grading core (gradeInPage), injected so its callers can be tested apart from it. */
   grade(request: InPageGradeRequest): Promise<GradeReport>;
@@ -50,11 +50,10 @@ async function attempt<T>(what: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Loads and transpiles what an exercise needs before its first run, so that run is warm. */
+/** Loads what an exercise needs before its first run, so that run is warm. */
 export async function prepareExercise(manifest: ExerciseManifest, host: WorkerHost): Promise<void> {
-  const sources = await readAll(host.courseFiles, courseSourcePaths(manifest));
-  for (const [path, source] of Object.entries(sources)) transpile(path, source);
-  await host.loadPackages(packagesUsedBy(sources));
+  const compiled = await readAll(host.compiledCourseFiles, courseSourcePaths(manifest));
+  await host.loadPackages(packagesUsedBy(compiled));
 }
 
 export async function gradeInWorker(
@@ -73,21 +72,28 @@ export async function gradeInWorker(
     return { kind: 'compile-error', diagnostics, message: compileErrorMessage(diagnostics) };
   }
   try {
-    const courseSources = await attempt('the grader files could not be loaded', () =>
-      readAll(host.courseFiles, courseSourcePaths(manifest)),
+    const compiled = await attempt('the grader files could not be loaded', () =>
+      readAll(host.compiledCourseFiles, courseSourcePaths(manifest)),
     );
-    const sources = { ...courseSources };
+    const sources: Record<string, string> = {};
     for (const [file, source] of Object.entries(learnerFiles)) sources[learnerPath(manifest, file)] = source;
     const hostModules = await attempt('the grader packages could not be loaded', () =>
-      host.loadPackages(packagesUsedBy(sources)),
+      host.loadPackages(packagesUsedBy({ ...compiled, ...sources })),
     );
     onRunning();
     const report = await attempt('the grader crashed', () =>
-      host.grade({ exercise: manifest.id, seed, grader: manifest.files.grader, sources, hostModules }),
+      host.grade({
+        exercise: manifest.id,
+        seed,
+        grader: manifest.files.grader,
+        sources,
+        compiled,
+        hostModules,
+      }),
     );
-    // A course file that fails to compile or load is the course's fault, never the learner's.
+    // A course file that fails to load is the course's fault, never the learner's.
     const courseError = report.errors.find((error) =>
-      Object.keys(courseSources).some((path) => error.startsWith(`${path}:`) || error.startsWith(`${path} `)),
+      Object.keys(compiled).some((path) => error.startsWith(`${path}:`) || error.startsWith(`${path} `)),
     );
     if (courseError) return { kind: 'runner-error', message: `the grader could not load: ${courseError}` };
     return { kind: 'graded', report, diagnostics: [] };

@@ -1,5 +1,5 @@
 import { gradeInPage } from '../../grading/in-page/run-grader.ts';
-import { bundledCourseFiles } from '../bundled-course-files.ts';
+import { compiledCourseFiles } from './compiled-course-files.ts';
 import { gradeInWorker, prepareExercise, type WorkerHost } from './grade-in-worker.ts';
 import { loadGraderPackages } from './grader-packages.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -29,7 +29,7 @@ for (const type of ['error', 'unhandledrejection'] as const) {
 const realm = guardRealm();
 
 const host: WorkerHost = {
-  courseFiles: bundledCourseFiles,
+  compiledCourseFiles,
   loadPackages: loadGraderPackages,
   grade: gradeInPage,
 };

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin as EsbuildPlugin } from 'esbuild';
 import type { Plugin } from 'vite';
 import { GRADER_PACKAGES } from '../../grading/in-page/grader-packages.ts';
+import { transpile } from '../../grading/in-page/module-graph.ts';
 
 /**
  * How the grading Worker gets ioredis-mock. Its browser build assumes a window
@@ -13,7 +14,11 @@ import { GRADER_PACKAGES } from '../../grading/in-page/grader-packages.ts';
  * would then take its Node paths and crash.
  *
  * In astro.config.mjs (or any Vite config):
- *   vite: { worker: graderWorkerVite(), optimizeDeps: graderWorkerOptimizeDeps() }
+ *   vite: {
+ *     plugins: [transpiledCourseFiles()],
+ *     worker: graderWorkerVite(),
+ *     optimizeDeps: graderWorkerOptimizeDeps(),
+ *   }
  * `worker` shapes the production Worker bundle only, so the site's own build is
  * untouched; `optimizeDeps` does the same for the dev server, whose dependency
  * pre-bundler also serves the Worker.
@@ -114,9 +119,33 @@ function graderWorkerEsbuildPlugin(): EsbuildPlugin {
   };
 }
 
-/** The `worker` section of a Vite config: ES module Workers, bundled with the plugin above. */
+/**
+ * `?transpiled` imports of course files (compiled-course-files.ts) give their
+ * JavaScript, transpiled at build time exactly as the in-page runner would
+ * transpile them: the Worker runs graders without transpiling them first, and a
+ * grader that does not compile fails the build. Needed in `vite.plugins` too:
+ * the dev server serves the Worker's modules with the page's plugins.
+ */
+export function transpiledCourseFiles(): Plugin {
+  let root = process.cwd();
+  return {
+    name: 'request-journey:transpiled-course-files',
+    enforce: 'pre',
+    configResolved(config) {
+      root = config.root;
+    },
+    async load(id) {
+      const [file, query] = id.split('?');
+      if (query !== 'transpiled' || file === undefined) return null;
+      const code = transpile(relative(root, file), await readFile(file, 'utf8'));
+      return `export default ${JSON.stringify(code)};`;
+    },
+  };
+}
+
+/** The `worker` section of a Vite config: ES module Workers, bundled with the plugins above. */
 export function graderWorkerVite() {
-  return { format: 'es' as const, plugins: () => [graderWorkerPlugin()] };
+  return { format: 'es' as const, plugins: () => [graderWorkerPlugin(), transpiledCourseFiles()] };
 }
 
 /**

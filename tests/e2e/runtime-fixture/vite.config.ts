@@ -1,6 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { InlineConfig } from 'vite';
-import { graderWorkerOptimizeDeps, graderWorkerVite } from '../../../engine/runtime/worker/vite-worker.ts';
+import {
+  graderWorkerOptimizeDeps,
+  graderWorkerVite,
+  transpiledCourseFiles,
+} from '../../../engine/runtime/worker/vite-worker.ts';
 
 /**
  * A minimal Vite build (or dev server) of a page that grades with the Worker
@@ -22,6 +26,7 @@ export function fixtureConfig(outDir: string): InlineConfig {
       emptyOutDir: true,
       rollupOptions: { input: [fixturePage, terminalPage].map((page) => `${courseRoot}/${page}`) },
     },
+    plugins: [transpiledCourseFiles()],
     worker: graderWorkerVite(),
     optimizeDeps: graderWorkerOptimizeDeps(),
   };
