@@ -32,6 +32,7 @@ import type { Pool, PoolClient } from 'pg';
 import { type IMemoryTable, newDb } from 'pg-mem';
 import { onTestFinished } from 'vitest';
 import { backends } from '../support/backends';
+import { databasePool } from '../support/database-pool';
 import type { Random } from '../support/seed';
 import { gate, type InFlight, inFlight, nextMacrotask, settleWaitsFor } from '../support/settle';
 
@@ -511,10 +512,18 @@ async function rememberingParseFailures(run: () => Promise<unknown>, text: strin
   }
 }
 
+/** Databases with an empty products table, reused from test to test (database-pool.ts). */
+const databases = databasePool(() => {
+  const db = newDb();
+  db.public.none(CREATE_PRODUCTS);
+  return { db, Pool: db.adapters.createPg().Pool };
+});
+
 async function simulatedPostgres(catalogue: Product[]): Promise<SimulatedPostgres> {
-  const mem = newDb();
-  mem.public.none(CREATE_PRODUCTS);
-  const table = mem.public.getTable('products') as IMemoryTable<ProductRow>;
+  const database = databases.borrow();
+  onTestFinished(() => database.giveBack());
+  const { db, Pool: MemPool } = database.value;
+  const table = db.public.getTable('products') as IMemoryTable<ProductRow>;
   const insertProduct = async (p: Product): Promise<void> => {
     table.insert({
       id: p.id,
@@ -525,11 +534,10 @@ async function simulatedPostgres(catalogue: Product[]): Promise<SimulatedPostgre
     });
   };
   for (const product of catalogue) await insertProduct(product);
-  const { Pool: MemPool } = mem.adapters.createPg();
   // The grader's own connection: its statements are not counted and never held.
   const admin = new MemPool() as Pool;
 
-  const log = statementLog(rememberingParseFailures);
+  const log = statementLog((run, text) => database.running(text, () => rememberingParseFailures(run, text)));
   // pg-mem's Pool.connect() hands back the pool itself, so replacing `query` covers pooled clients too.
   const pool = new MemPool();
   pool.query = log.recordingQuery((pool.query as Query).bind(pool));

@@ -53,10 +53,11 @@
  */
 
 import type { Client, Pool, PoolClient, QueryResult } from 'pg';
-import { DataType, type IBackup, type IMemoryDb, newDb } from 'pg-mem';
+import { DataType, type IMemoryDb, newDb } from 'pg-mem';
 import { astVisitor, parse, type Statement } from 'pgsql-ast-parser';
 import { backends } from '../support/backends';
 import { manualClock } from '../support/clock';
+import { type BorrowedDatabase, databasePool } from '../support/database-pool';
 
 /** A row of the `products` table every server starts with. */
 export interface Product {
@@ -424,35 +425,19 @@ export abstract class DatabaseServer {
 
 /**
  * A pg-mem database with the cluster's schema, its seed and the PostgreSQL
- * functions a server needs. Building one (pg-mem's catalog, the schema, the
- * pg_lsn type) costs more than most tests' statements and a cluster needs
- * three, so databases are reused from test to test: back in the pool, a
- * database is restored to how it was built; one whose schema a test changed
- * cannot be, and is dropped.
+ * functions a server needs (the pg_lsn type, WAL positions, advisory locks).
+ * A cluster needs three, so they come from a pool (database-pool.ts).
  */
 interface SimulatedDatabase {
   db: IMemoryDb;
   engine: { query(sql: string, params?: unknown[]): Promise<QueryResult> };
-  pristine: IBackup;
   /** The server it plays for now: the functions registered in it ask that server. */
   server?: SimulatedServer;
-  /**
-   * A test ran DDL here. pg-mem's restore() refuses some schema changes but not all (after a
-   * CREATE INDEX it restores the rows and keeps the index, which then breaks updates), so any
-   * DDL retires the database.
-   */
-  schemaChanged: boolean;
-  /** Statements pg-mem is still executing: a test can end with some in flight. */
-  executing: number;
-  /** Runs once none are, to return the database to the pool. */
-  whenIdle?: () => void;
 }
 
-const idleDatabases: SimulatedDatabase[] = [];
-
-function buildDatabase(): SimulatedDatabase {
+const databases = databasePool((): SimulatedDatabase => {
   const db = newDb({ noAstCoverageCheck: true });
-  const database = { db, executing: 0, schemaChanged: false } as SimulatedDatabase;
+  const database: SimulatedDatabase = { db, engine: new (db.adapters.createPg().Pool)() };
   const server = () => {
     if (!database.server) throw new Error('this simulated database serves no server');
     return database.server;
@@ -509,47 +494,16 @@ function buildDatabase(): SimulatedDatabase {
       impure: true,
     });
   }
-  const { Pool: MemPool } = db.adapters.createPg();
-  database.engine = new MemPool();
-  database.pristine = db.backup();
   return database;
-}
-
-/** Executes one statement; the database can go back to the pool only once none is executing. */
-const mayChangeSchema = (sql: string) => /\b(create|alter|drop|comment)\b/i.test(sql);
-
-async function executeIn(database: SimulatedDatabase, sql: string, params: unknown[]): Promise<QueryResult> {
-  if (mayChangeSchema(sql)) database.schemaChanged = true;
-  database.executing++;
-  try {
-    return await database.engine.query(sql, params);
-  } finally {
-    database.executing--;
-    if (database.executing === 0) database.whenIdle?.();
-  }
-}
-
-function returnDatabase(database: SimulatedDatabase): void {
-  database.server = undefined;
-  if (database.executing > 0) {
-    // A statement finishing after the restore would write its old snapshot back.
-    database.whenIdle = () => returnDatabase(database);
-    return;
-  }
-  database.whenIdle = undefined;
-  // Otherwise the next server gets a new database.
-  if (database.schemaChanged) return;
-  database.pristine.restore();
-  idleDatabases.push(database);
-}
+});
 
 /** One in-memory database (pg-mem) playing a primary or a hot standby. */
 export class SimulatedServer extends DatabaseServer {
   private paused = false;
   /** How many replicated writes this replica has applied (its replay position). */
   replayed = 0;
-  private readonly database: SimulatedDatabase;
-  /** Set once its cluster is closed: the database has gone back to the pool. */
+  private readonly database: BorrowedDatabase<SimulatedDatabase>;
+  /** Set once its cluster is closed: the database is going back to the pool. */
   private shutDown = false;
   /** Writes the engine has executed (primary). */
   private executed = 0;
@@ -567,12 +521,12 @@ export class SimulatedServer extends DatabaseServer {
     options: ServerOptions,
   ) {
     super(cluster.log, cluster.now, options);
-    this.database = idleDatabases.pop() ?? buildDatabase();
-    this.database.server = this;
+    this.database = databases.borrow();
+    this.database.value.server = this;
   }
 
   private get db(): IMemoryDb {
-    return this.database.db;
+    return this.database.value.db;
   }
 
   currentWalLsn(): string {
@@ -587,7 +541,7 @@ export class SimulatedServer extends DatabaseServer {
   close(): void {
     if (this.shutDown) return;
     this.shutDown = true;
-    returnDatabase(this.database);
+    this.database.giveBack();
   }
 
   /** Stops replaying (like pg_wal_replay_pause()); the replica keeps serving stale reads. */
@@ -617,7 +571,7 @@ export class SimulatedServer extends DatabaseServer {
       (text, value, index) => text.split(`$${index + 1}`).join(literal(value)),
       entry.sql,
     );
-    if (mayChangeSchema(sql)) this.database.schemaChanged = true;
+    this.database.sent(sql);
     this.db.public.none(sql);
   }
 
@@ -658,7 +612,8 @@ export class SimulatedServer extends DatabaseServer {
       }
       if (calls.includes('pg_current_wal_lsn')) throw pgError('recovery is in progress', '55000');
     }
-    const result = await executeIn(this.database, sql, [...params]);
+    const { engine } = this.database.value;
+    const result = await this.database.running(sql, () => engine.query(sql, [...params]));
     if (this.role === 'primary' && kind === 'write') {
       const write = { sql, params, executed: ++this.executed };
       if (open) open.writes.push(write);
