@@ -30,9 +30,26 @@ export type GradeOutcome =
   /** The learner's code did not compile: nothing ran, no test passed. */
   | { kind: 'compile-error'; diagnostics: Diagnostic[]; message: string }
   /** The run exceeded its wall-clock budget (an infinite loop, runaway memory) and was stopped. */
-  | { kind: 'stopped'; reason: 'time-limit' | 'out-of-memory'; limitMs: number; message: string }
+  | { kind: 'stopped'; reason: 'time-limit'; limitMs: number; message: string }
   /** The grading machinery failed: not the learner's fault. */
   | { kind: 'runner-error'; message: string };
+
+/**
+ * A run stopped at its wall-clock budget. Both runaway cases end here: a loop
+ * that never ends, and code that keeps allocating (the engine then spends its
+ * time collecting garbage until the budget runs out).
+ */
+export function stoppedAfter(limitMs: number): GradeOutcome {
+  return {
+    kind: 'stopped',
+    reason: 'time-limit',
+    limitMs,
+    message:
+      `Your code was still running after ${limitMs / 1000} s, so it was stopped. Look for a loop that never ` +
+      'ends (a while (true) whose condition never changes) or code that keeps allocating memory (an array or ' +
+      'Map that grows on every call and is never emptied).',
+  };
+}
 
 export interface Runner {
   readonly kind: RunnerKind;

@@ -2,7 +2,7 @@ import { DEFAULT_SEED } from '../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from './compile-check.ts';
 import type { CourseFiles } from './course-files.ts';
 import { exerciseProject, type ProjectTree, projectDependencies } from './exercise-project.ts';
-import type { GradeOutcome, GradeRequest, Runner } from './runner.ts';
+import { type GradeOutcome, type GradeRequest, type Runner, stoppedAfter } from './runner.ts';
 import { realTimers, TIMED_OUT, type Timers, withinBudget } from './timers.ts';
 import {
   type Container,
@@ -128,12 +128,7 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
     const exitCode = await withinBudget(vitest.exit, timeLimitMs, timers);
     if (exitCode === TIMED_OUT) {
       vitest.kill();
-      return {
-        kind: 'stopped',
-        reason: 'time-limit',
-        limitMs: timeLimitMs,
-        message: `The tests were still running after ${timeLimitMs / 1000} s, so they were stopped. Look for a loop that never ends, such as a while (true) whose condition never changes.`,
-      };
+      return stoppedAfter(timeLimitMs);
     }
     const report = await readResults(container, manifest.id).catch(() => undefined);
     if (!report) {

@@ -1,5 +1,5 @@
 import { DEFAULT_SEED } from '../grading/results.ts';
-import type { GradeOutcome, GradeRequest, Runner } from './runner.ts';
+import { type GradeOutcome, type GradeRequest, type Runner, stoppedAfter } from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
 
@@ -124,16 +124,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       };
       const running = () => {
         timers.clearTimeout(timer);
-        timer = timers.setTimeout(
-          () =>
-            finish({
-              kind: 'stopped',
-              reason: 'time-limit',
-              limitMs: timeLimitMs,
-              message: `Your code was still running after ${timeLimitMs / 1000} s, so it was stopped. Look for a loop that never ends, such as a while (true) whose condition never changes.`,
-            }),
-          timeLimitMs,
-        );
+        timer = timers.setTimeout(() => finish(stoppedAfter(timeLimitMs)), timeLimitMs);
       };
       active = { port, id, running, done: finish };
       const { manifest, files, seed = DEFAULT_SEED } = request;

@@ -136,13 +136,19 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
     });
   });
 
-  it('stops an infinite loop within the budget, keeps the page responsive, and grades the next run', async () => {
+  it.each([
+    ['an infinite loop', 'while (true) {}'],
+    [
+      'code that allocates memory without end',
+      'const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1));',
+    ],
+  ])('stops %s within the budget, keeps the page responsive, and grades the next run', async (_, runaway) => {
     const limitMs = 6_000;
     await resetRunner(limitMs);
     const starter = await filesOf(exercise, exercise.exerciseDir);
     const looping = gradeInBrowser({
       manifest,
-      files: { ...starter, [editable]: `${starter[editable]}\nwhile (true) {}\n` },
+      files: { ...starter, [editable]: `${starter[editable]}\n${runaway}\n` },
     });
     await idle(limitMs / 2);
     const started = performance.now();
@@ -150,6 +156,7 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
     expect(performance.now() - started, 'the page answers while the Worker spins').toBeLessThan(500);
     const { outcome, elapsedMs } = await looping;
     expect(outcome).toMatchObject({ kind: 'stopped', reason: 'time-limit', limitMs });
+    expect(outcome.kind === 'stopped' && outcome.message).toMatch(/loop that never ends.*allocating memory/);
     expect(elapsedMs).toBeGreaterThanOrEqual(limitMs);
     expect(elapsedMs, 'stopped soon after the budget (loading included)').toBeLessThan(limitMs + 5_000);
 
