@@ -57,6 +57,8 @@ function asEsModule(namespace: unknown): unknown {
  * unchanged files again.
  */
 const transpiled = new Map<string, string>();
+/** A Worker serves run after run, each edit a new key: past this many, start over. */
+const REMEMBERED = 100;
 
 export function transpile(path: string, source: string): string {
   const key = `${path}\n${source}`;
@@ -64,6 +66,7 @@ export function transpile(path: string, source: string): string {
   if (known !== undefined) return known;
   try {
     const { code } = transform(source, { transforms: ['typescript', 'imports'], filePath: path });
+    if (transpiled.size >= REMEMBERED) transpiled.clear();
     transpiled.set(key, code);
     return code;
   } catch (error) {
