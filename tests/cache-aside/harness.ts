@@ -537,17 +537,16 @@ async function simulatedPostgres(catalogue: Product[]): Promise<SimulatedPostgre
   // The grader's own connection: its statements are not counted and never held.
   const admin = new MemPool() as Pool;
 
-  const log = statementLog((run, text) => database.running(text, () => rememberingParseFailures(run, text)));
+  const { recordingQuery, ...log } = statementLog((run, text) =>
+    database.running(text, () => rememberingParseFailures(run, text)),
+  );
   // pg-mem's Pool.connect() hands back the pool itself, so replacing `query` covers pooled clients too.
   const pool = new MemPool();
-  pool.query = log.recordingQuery((pool.query as Query).bind(pool));
+  pool.query = recordingQuery((pool.query as Query).bind(pool));
 
   return {
     pool: pool as Pool,
-    statements: log.statements,
-    reads: log.reads,
-    hold: log.hold,
-    releaseAll: log.releaseAll,
+    ...log,
     insertProduct,
     setPrice: async (id, priceCents) => {
       await admin.query('UPDATE products SET price_cents = $2, updated_at = now() WHERE id = $1', [
@@ -596,7 +595,7 @@ async function realPostgres(
   };
   for (const product of catalogue) await insertProduct(product);
 
-  const log = statementLog((run) => requests.track(run()));
+  const { recordingQuery, ...log } = statementLog((run) => requests.track(run()));
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 10 });
   pool.on('error', () => undefined);
   // pool.query() checks a client out with this.connect() and runs the statement on it: that statement is
@@ -604,7 +603,7 @@ async function realPostgres(
   const checkOut = pool.connect.bind(pool) as (callback?: unknown) => Promise<PoolClient> | undefined;
   const runOnPool = pool.query.bind(pool) as Query;
   let insidePoolQuery = false;
-  pool.query = log.recordingQuery((...args) => {
+  pool.query = recordingQuery((...args) => {
     insidePoolQuery = true;
     try {
       return runOnPool(...args);
@@ -615,7 +614,7 @@ async function realPostgres(
   // A client your code checks out with connect() records its statements too (through a proxy: the pool
   // reuses client objects, so they are never modified).
   const recordingClient = (client: PoolClient): PoolClient => {
-    const query = log.recordingQuery((client.query as Query).bind(client));
+    const query = recordingQuery((client.query as Query).bind(client));
     return new Proxy(client, {
       get(target, prop) {
         if (prop === 'query') return query;
@@ -638,10 +637,7 @@ async function realPostgres(
 
   return {
     pool,
-    statements: log.statements,
-    reads: log.reads,
-    hold: log.hold,
-    releaseAll: log.releaseAll,
+    ...log,
     insertProduct,
     setPrice: async (id, priceCents) => {
       await admin.query(`UPDATE ${schema}.products SET price_cents = $2, updated_at = now() WHERE id = $1`, [
