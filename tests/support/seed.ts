@@ -50,9 +50,14 @@ export function seededRandom(seed: number): Random {
   };
 }
 
-/** The randomness of this grading run, derived from its seed and a per-test label. */
-export function graderRandom(label: string): Random {
+/** A seed for one part of this grading run: the run's seed mixed with a label (FNV-1a style). */
+export function labelledSeed(label: string): number {
   let hash = inject('seed') >>> 0;
   for (const char of label) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
-  return seededRandom(hash);
+  return hash;
+}
+
+/** The randomness of this grading run, derived from its seed and a per-test label. */
+export function graderRandom(label: string): Random {
+  return seededRandom(labelledSeed(label));
 }

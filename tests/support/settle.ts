@@ -1,3 +1,5 @@
+import { fireDueTimers } from './clock';
+
 /**
  * Requests a harness has sent to a real server and not yet seen answered. The
  * simulations answer within a few turns of the event loop; a real server answers
@@ -43,39 +45,52 @@ export function settleWaitsFor(requests: InFlight): () => void {
 
 /** The most a settle() waits for real servers to answer: a stuck request must not hang the grader. */
 const NETWORK_WAIT_MS = 2_000;
+/** Turns in a row with nothing happening that count as quiet. */
+const QUIET_TURNS = 20;
+/** A bound for code that never goes quiet (a zero-delay timer that re-arms itself forever). */
+const MAX_TURNS = 20_000;
+
+// Captured before any grader fakes the timers: the wait for real servers needs a real one.
+const realSetTimeout = globalThis.setTimeout;
 
 /**
  * One turn of the event loop. setImmediate, the way pg-mem answers queries: in Node, and in the
  * grading Worker, which provides one. Never setTimeout(0), which Node stretches to 1 ms and browsers
- * to 4 ms once nested.
+ * to 4 ms once nested (and which graders fake).
  */
 export const nextMacrotask = (): Promise<void> =>
   new Promise<void>((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+    typeof setImmediate === 'function' ? setImmediate(resolve) : realSetTimeout(resolve, 0),
   );
 
 /**
- * Lets every pending promise chain and timer-queued callback run, without any
- * real waiting: a fixed number of turns of the event loop, never a duration.
- * Used where a grader starts concurrent calls and must see what they did
+ * Lets the code under test run until it is quiet, without moving simulated time
+ * and without any real waiting on the simulations. Quiet means: no timer due at
+ * the current simulated time (zero-delay timers fire here), no request a harness
+ * tracks still in flight, and then a run of turns in which nothing new happened.
+ * So a design that batches on setTimeout(0), yields on a timer, or chains
+ * promises and microtasks is judged by what it did, not by how many turns it
+ * took. Used where a grader starts concurrent calls and must see what they did
  * before it releases a simulated server. Against real servers it also waits
- * until every request a harness sent has been answered (and the code that
- * awaited it has run its turns), up to a couple of seconds.
+ * until every request a harness sent has been answered, up to a couple of seconds.
  */
-export async function settle(turns = 25): Promise<void> {
+export async function settle(): Promise<void> {
   // performance.now(), not Date.now(): graders fake Date.
   const deadline = performance.now() + NETWORK_WAIT_MS;
-  for (;;) {
-    for (let i = 0; i < turns; i++) {
-      await nextMacrotask();
-    }
+  let quiet = 0;
+  for (let turn = 0; turn < MAX_TURNS && quiet < QUIET_TURNS; turn++) {
+    await nextMacrotask();
+    const timersBusy = fireDueTimers();
     const busy = [...watched].filter((requests) => requests.count > 0);
-    const left = deadline - performance.now();
-    if (busy.length === 0 || left <= 0) return;
-    await Promise.race([
-      Promise.all(busy.map((requests) => requests.idle())),
-      new Promise<void>((resolve) => setTimeout(resolve, left)),
-    ]);
+    const waiting = busy.length > 0 && deadline - performance.now() > 0;
+    quiet = timersBusy || waiting ? 0 : quiet + 1;
+    if (waiting) {
+      const left = deadline - performance.now();
+      await Promise.race([
+        Promise.all(busy.map((requests) => requests.idle())),
+        new Promise<void>((resolve) => realSetTimeout(resolve, left)),
+      ]);
+    }
   }
 }
 

@@ -8,5 +8,6 @@ export const GRADER_PACKAGES = [
   'pg-mem',
   '@sinonjs/fake-timers',
   'pgsql-ast-parser',
+  'fast-check',
 ] as const;
 export type GraderPackage = (typeof GRADER_PACKAGES)[number];

@@ -12,6 +12,7 @@ const loaders: Record<GraderPackage, () => Promise<unknown>> = {
   'pg-mem': () => import('pg-mem'),
   '@sinonjs/fake-timers': () => import('@sinonjs/fake-timers'),
   'pgsql-ast-parser': () => import('pgsql-ast-parser'),
+  'fast-check': () => import('fast-check'),
 };
 
 export async function loadGraderPackages(names: readonly GraderPackage[]): Promise<Record<string, unknown>> {
