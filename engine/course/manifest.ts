@@ -93,3 +93,19 @@ export const wrongCatalogSchema = z
   .array(wrongImplementationSchema)
   .min(4, 'keep at least four wrong implementations');
 export type WrongImplementation = z.infer<typeof wrongImplementationSchema>;
+
+/**
+ * A mutant of a reference solution that no correct grader can kill, and why: mutation
+ * testing (npm run check:mutation) fails on every surviving mutant not listed here.
+ */
+export const equivalentMutantSchema = z.object({
+  mutator: z.string().min(1),
+  /** The exact source text the mutant replaced, and what it put there. */
+  original: z.string(),
+  replacement: z.string(),
+  /** Only where the same original and replacement occur more than once in the file. */
+  line: z.number().int().positive().optional(),
+  reason: z.string().min(20, 'say why no correct grader can tell this mutant from the solution'),
+});
+export const equivalentMutantsSchema = z.array(equivalentMutantSchema);
+export type EquivalentMutant = z.infer<typeof equivalentMutantSchema>;
