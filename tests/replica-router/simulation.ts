@@ -1,0 +1,317 @@
+/**
+ * The simulated cluster: each server is its own in-memory database (pg-mem).
+ *
+ * - Replication is asynchronous, like PostgreSQL streaming replication: a write
+ *   that commits on the primary (inside BEGIN ... COMMIT: only at COMMIT) reaches
+ *   each replica after that replica's lag, in simulated time (`cluster.advance`).
+ * - Replicas are read-only hot standbys: a write, a SELECT ... FOR UPDATE or
+ *   nextval() fails there with SQLSTATE 25006, as on a real standby.
+ * - A transaction lives on one connection: BEGIN, ROLLBACK and COMMIT apply to
+ *   the connection they arrive on, and a ROLLBACK takes back that connection's
+ *   writes since its BEGIN.
+ * - For a position-based design, the primary answers `SELECT pg_current_wal_lsn()`
+ *   and each replica `SELECT pg_last_wal_replay_lsn()` with a position written
+ *   like PostgreSQL's pg_lsn ('0/3000060'); `parseLsn` turns one into a number,
+ *   and `pg_last_wal_replay_lsn() >= $1::pg_lsn` compares them in SQL.
+ */
+
+import type { QueryResult } from 'pg';
+import { DataType, type IMemoryDb, newDb } from 'pg-mem';
+import { type BorrowedDatabase, databasePool } from '../support/database-pool';
+import {
+  type Cluster,
+  ClusterBase,
+  DatabaseServer,
+  parseLsn,
+  replicaName,
+  SCHEMA,
+  SEED,
+  type ServerOptions,
+} from './cluster';
+import { classify, pgError } from './reference';
+
+interface Write {
+  sql: string;
+  params: readonly unknown[];
+  /** The primary's count of executed writes once this one had run. */
+  executed: number;
+}
+
+interface Replicated extends Write {
+  committedAt: number;
+}
+
+/**
+ * The simulated WAL position after `position` replicated writes, written like a pg_lsn
+ * ('0/3000060'). Every simulated position has the same width, so they also compare
+ * correctly as text.
+ */
+const formatLsn = (position: number) => `0/${(0x3000000 + position * 0x60).toString(16).toUpperCase()}`;
+
+const CONNECTIONS_PER_POOL = 10;
+
+/**
+ * A pg-mem database with the cluster's schema, its seed and the PostgreSQL
+ * functions a server needs (the pg_lsn type, WAL positions, advisory locks).
+ * A cluster needs three, so they come from a pool (database-pool.ts).
+ */
+interface SimulatedDatabase {
+  db: IMemoryDb;
+  engine: { query(sql: string, params?: unknown[]): Promise<QueryResult> };
+  /** The server it plays for now: the functions registered in it ask that server. */
+  server?: SimulatedServer;
+}
+
+const databases = databasePool((): SimulatedDatabase => {
+  const db = newDb({ noAstCoverageCheck: true });
+  const database: SimulatedDatabase = { db, engine: new (db.adapters.createPg().Pool)() };
+  const server = () => {
+    if (!database.server) throw new Error('this simulated database serves no server');
+    return database.server;
+  };
+  db.public.none(SCHEMA);
+  db.public.none(SEED);
+  // pg_lsn: positions compare as WAL positions, also in SQL ($1::pg_lsn).
+  const lsn = db.public.registerEquivalentType({
+    name: 'pg_lsn',
+    equivalentTo: DataType.text,
+    isValid: (value: unknown) => typeof value === 'string' && /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(value),
+  });
+  const comparisons = {
+    '=': (a: number, b: number) => a === b,
+    '<': (a: number, b: number) => a < b,
+    '<=': (a: number, b: number) => a <= b,
+    '>': (a: number, b: number) => a > b,
+    '>=': (a: number, b: number) => a >= b,
+  } as const;
+  for (const [operator, compare] of Object.entries(comparisons)) {
+    db.public.registerOperator({
+      operator: operator as keyof typeof comparisons,
+      left: lsn,
+      right: lsn,
+      returns: DataType.bool,
+      implementation: (a: string, b: string) => compare(parseLsn(a), parseLsn(b)),
+    });
+  }
+  // As on PostgreSQL: the primary's replay position is NULL; pg_current_wal_lsn()
+  // fails on a standby (see execute).
+  db.public.registerFunction({
+    name: 'pg_current_wal_lsn',
+    returns: lsn,
+    implementation: () => server().currentWalLsn(),
+    impure: true,
+  });
+  db.public.registerFunction({
+    name: 'pg_last_wal_replay_lsn',
+    returns: lsn,
+    implementation: () => server().lastReplayLsn(),
+    impure: true,
+  });
+  for (const name of [
+    'pg_advisory_lock',
+    'pg_advisory_xact_lock',
+    'pg_advisory_unlock',
+    'pg_try_advisory_lock',
+  ]) {
+    db.public.registerFunction({
+      name,
+      args: [DataType.bigint],
+      returns: DataType.bool,
+      implementation: () => true,
+      impure: true,
+    });
+  }
+  return database;
+});
+
+/** One in-memory database (pg-mem) playing a primary or a hot standby. */
+export class SimulatedServer extends DatabaseServer {
+  private paused = false;
+  /** How many replicated writes this replica has applied (its replay position). */
+  replayed = 0;
+  private readonly database: BorrowedDatabase<SimulatedDatabase>;
+  /** Set once its cluster is closed: the database is going back to the pool. */
+  private shutDown = false;
+  /** Writes the engine has executed (primary). */
+  private executed = 0;
+  /**
+   * Per connection: a snapshot to restore on ROLLBACK, the writes to ship at COMMIT,
+   * and where the server stood at BEGIN.
+   */
+  private readonly openTransactions = new Map<
+    number,
+    { restore: () => void; writes: Write[]; since: number }
+  >();
+
+  constructor(
+    private readonly cluster: SimulatedCluster,
+    options: ServerOptions,
+  ) {
+    super(cluster.log, cluster.now, options);
+    this.database = databases.borrow();
+    this.database.value.server = this;
+  }
+
+  private get db(): IMemoryDb {
+    return this.database.value.db;
+  }
+
+  currentWalLsn(): string {
+    return formatLsn(this.cluster.walPosition());
+  }
+
+  lastReplayLsn(): string | null {
+    return this.role === 'replica' ? formatLsn(this.replayed) : null;
+  }
+
+  /** The cluster is closed: its database goes back to the pool, and anything still sent here fails. */
+  close(): void {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    this.database.giveBack();
+  }
+
+  /** Stops replaying (like pg_wal_replay_pause()); the replica keeps serving stale reads. */
+  pauseReplay(): void {
+    this.paused = true;
+  }
+
+  resumeReplay(): void {
+    this.paused = false;
+  }
+
+  /** Applies the replicated writes whose time has come (replicas only). */
+  catchUp(): void {
+    if (this.role !== 'replica' || this.paused || this.shutDown) return;
+    const stream = this.cluster.replicationStream;
+    while (this.replayed < stream.length) {
+      const entry = stream[this.replayed] as Replicated;
+      if (entry.committedAt + this.lagMs > this.cluster.now()) break;
+      this.applyReplicated(entry);
+      this.replayed++;
+    }
+  }
+
+  private applyReplicated(entry: Replicated): void {
+    // Replaying through the engine's synchronous API keeps the order exact.
+    const sql = entry.params.reduceRight<string>(
+      (text, value, index) => text.split(`$${index + 1}`).join(literal(value)),
+      entry.sql,
+    );
+    this.database.sent(sql);
+    this.db.public.none(sql);
+  }
+
+  protected async execute(connection: number, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+    if (this.shutDown) throw new Error('Connection terminated: the test that created this cluster has ended');
+    const { kind, label, calls } = classify(sql);
+    const open = this.openTransactions.get(connection);
+    const empty = (command: string): QueryResult => ({
+      command,
+      rowCount: null,
+      rows: [],
+      fields: [],
+      oid: 0,
+    });
+    if (kind === 'begin') {
+      if (!open) {
+        const snapshot = this.db.backup();
+        this.openTransactions.set(connection, {
+          restore: () => snapshot.restore(),
+          writes: [],
+          since: this.role === 'primary' ? this.executed : this.replayed,
+        });
+      }
+      return empty('BEGIN');
+    }
+    if (kind === 'commit' || kind === 'rollback') {
+      if (open) {
+        this.openTransactions.delete(connection);
+        if (kind === 'rollback') this.rollBack(open.restore, open.since);
+        else for (const write of open.writes) this.cluster.replicate(write);
+      }
+      return empty(kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
+    }
+    if (this.role === 'replica') {
+      this.catchUp();
+      if (kind === 'write' || (kind === 'lock' && label.startsWith('SELECT FOR'))) {
+        throw pgError(`cannot execute ${label} in a read-only transaction`, '25006');
+      }
+      if (calls.includes('pg_current_wal_lsn')) throw pgError('recovery is in progress', '55000');
+    }
+    const { engine } = this.database.value;
+    const result = await this.database.running(sql, () => engine.query(sql, [...params]));
+    if (this.role === 'primary' && kind === 'write') {
+      const write = { sql, params, executed: ++this.executed };
+      if (open) open.writes.push(write);
+      else this.cluster.replicate(write);
+    }
+    return result;
+  }
+
+  /**
+   * pg-mem rolls back by restoring a snapshot of the whole database, which would
+   * also take back what other connections committed since BEGIN. PostgreSQL keeps
+   * those, so they are applied again. (Uncommitted writes of other connections are
+   * not isolated in this simulation.)
+   */
+  private rollBack(restore: () => void, since: number): void {
+    restore();
+    const stream = this.cluster.replicationStream;
+    if (this.role === 'replica') {
+      for (const entry of stream.slice(since, this.replayed)) this.applyReplicated(entry);
+    } else {
+      for (const entry of stream) if (entry.executed > since) this.applyReplicated(entry);
+    }
+  }
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `'${String(value).replace(/'/g, "''")}'`;
+}
+
+/** A primary and its replicas, as your router meets them. */
+
+export class SimulatedCluster extends ClusterBase implements Cluster {
+  readonly primary: SimulatedServer;
+  readonly replicas: SimulatedServer[];
+  readonly replicationStream: Replicated[] = [];
+
+  /** `lagMs`: one lag for every replica, or one per replica. */
+  constructor(replicaCount: number, lagMs: number | readonly number[]) {
+    super();
+    const server = (role: 'primary' | 'replica', name: string, host: number, firstConnectionId: number) =>
+      new SimulatedServer(this, {
+        role,
+        name,
+        address: `10.0.1.${host}`,
+        port: 5432,
+        firstConnectionId,
+        connections: CONNECTIONS_PER_POOL,
+        lagMs: role !== 'replica' ? 0 : typeof lagMs === 'number' ? lagMs : (lagMs[host - 11] ?? 0),
+      });
+    this.primary = server('primary', 'primary', 10, 100);
+    this.replicas = Array.from({ length: replicaCount }, (_, i) =>
+      server('replica', replicaName(i), 11 + i, 100 * (i + 2)),
+    );
+  }
+
+  async advance(ms: number): Promise<void> {
+    this.clock.advance(ms);
+    for (const replica of this.replicas) replica.catchUp();
+  }
+
+  walPosition(): number {
+    return this.replicationStream.length;
+  }
+
+  replicate(write: Write): void {
+    this.replicationStream.push({ ...write, committedAt: this.now() });
+  }
+
+  async close(): Promise<void> {
+    for (const server of [this.primary, ...this.replicas]) server.close();
+  }
+}
