@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { courseRoot, type ExerciseOnDisk, loadCourse } from '../engine/course/course.ts';
 import { loadWrongImplementations } from '../engine/course/wrong.ts';
@@ -66,6 +66,35 @@ function checkManifestFiles(exercise: ExerciseOnDisk) {
   check(missing.length === 0, `${manifest.id}: every file the manifest names exists`, missing.join(', '));
 }
 
+/**
+ * The course files a grader reaches through relative imports, transitively. The Worker, the
+ * WebContainer and the zip download ship exactly the files the manifest names, so each must be listed.
+ */
+function graderImports(exercise: ExerciseOnDisk): string[] {
+  const found = new Set<string>();
+  const visit = (file: string) => {
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*'(\.[^']+)'/g)) {
+      const target = join(dirname(file), `${specifier}`.replace(/(\.ts)?$/, '.ts'));
+      const path = relative(courseRoot, target);
+      if (found.has(path) || path.startsWith('exercises/') || path.startsWith('solutions/')) continue;
+      found.add(path);
+      if (existsSync(target)) visit(target);
+    }
+  };
+  visit(exercise.graderFile);
+  return [...found];
+}
+
+function checkGraderFilesListed(exercise: ExerciseOnDisk) {
+  const { manifest } = exercise;
+  const unlisted = graderImports(exercise).filter((file) => !manifest.files.readOnly.includes(file));
+  check(
+    unlisted.length === 0,
+    `${manifest.id}: every file the grader imports is listed in files.readOnly`,
+    `add to exercises/${manifest.id}/exercise.json: ${unlisted.join(', ')}`,
+  );
+}
+
 function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport>) {
   const { id, tasks } = exercise.manifest;
   const outcomesOf = (implementation: string) => {
@@ -117,6 +146,7 @@ async function main() {
   const course = loadCourse();
   check(course.length > 0, `${course.length} exercise manifests are valid`);
   course.forEach(checkManifestFiles);
+  course.forEach(checkGraderFilesListed);
 
   section('Code quality');
   run('type check (astro sync, tsc --noEmit)', 'npm', ['run', 'typecheck']);
