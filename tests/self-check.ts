@@ -5,7 +5,7 @@ import { startVitest } from 'vitest/node';
 import { courseRoot, type ExerciseOnDisk, loadCourse } from '../engine/course/course.ts';
 import { loadWrongImplementations } from '../engine/course/wrong.ts';
 import { gradeInPageFromDisk } from '../engine/grading/in-page/from-disk.ts';
-import { keptImplementations } from '../engine/grading/kept-implementations.ts';
+import { isCheat, keptImplementations } from '../engine/grading/kept-implementations.ts';
 import GradingReporter from '../engine/grading/reporter.ts';
 import { comparable, DEFAULT_SEED, type GradeReport, taskOutcomes } from '../engine/grading/results.ts';
 
@@ -15,7 +15,8 @@ import { comparable, DEFAULT_SEED, type GradeReport, taskOutcomes } from '../eng
  *   - manifests valid, every file they name exists
  *   - type check and lint clean; the engine's unit tests pass
  *   - each starter fails every task, each solution passes every task,
- *     each wrong implementation is rejected by the task it breaks, naming the mistake
+ *     each wrong implementation is rejected by the task it breaks, naming the mistake,
+ *     and no cheat (tests/cheats: learner code that reaches for the grader) passes any task
  *   - a second run with the same seed gives identical results
  *   - the in-page (Worker) runner core gives the same results as vitest
  * Run it on a clean checkout: it grades exercises/ as the starters.
@@ -125,6 +126,13 @@ function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport
     untasked.map((t) => t.name).join(', '),
   );
 
+  for (const { name } of keptImplementations(exercise).filter((kept) => isCheat(kept.name))) {
+    const passing = outcomesOf(name)
+      .outcomes.filter((task) => task.status !== 'fail')
+      .map((task) => task.number);
+    check(passing.length === 0, `${id}: ${name} passes no task`, `task(s) ${passing} passed`);
+  }
+
   for (const wrong of loadWrongImplementations(exercise)) {
     const broken = outcomesOf(`wrong:${wrong.patch}`).outcomes.find((task) => task.number === wrong.breaks);
     const message = broken?.failure?.message ?? '';
@@ -173,6 +181,14 @@ async function main() {
     const id = exercise.manifest.id;
     for (const { name } of keptImplementations(exercise)) {
       const inPage = await gradeInPageFromDisk(exercise, name, DEFAULT_SEED);
+      if (isCheat(name)) {
+        // Each runner words its refusal its own way; what must agree is that nothing passes.
+        const passing = taskOutcomes(inPage, exercise.manifest.tasks).filter(
+          (task) => task.status !== 'fail',
+        );
+        check(passing.length === 0, `${id}:${name} passes no task in the in-page runner either`);
+        continue;
+      }
       const vitest = first.get(`${id}:${name}`);
       check(
         sameResults(inPage, vitest),

@@ -1,12 +1,24 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExerciseOnDisk } from '../course/course.ts';
+import { courseRoot, type ExerciseOnDisk } from '../course/course.ts';
 import { loadWrongImplementations, wrongSource } from '../course/wrong.ts';
 import { type Implementation, implementationIn } from './projects.ts';
 
+/** Learner files that try to change how they are graded instead of doing the exercise (any exercise). */
+const cheatsDir = join(courseRoot, 'tests', 'cheats');
+const cheats = () =>
+  readdirSync(cheatsDir)
+    .filter((file) => file.endsWith('.ts'))
+    .sort();
+
+/** Whether a kept implementation is a cheat: it must pass no task, in every runner. */
+export const isCheat = (name: string) => name.startsWith('cheat:');
+
 /**
  * Every implementation the course keeps for an exercise, by name: the starter
- * (the exercise folder), the reference solution, and each deliberately wrong
- * implementation (the solution with its editable file replaced).
+ * (the exercise folder), the reference solution, each cheat (tests/cheats, in
+ * place of the editable file), and each deliberately wrong implementation (the
+ * solution with its editable file replaced).
  */
 export function keptImplementations(
   exercise: ExerciseOnDisk,
@@ -17,6 +29,10 @@ export function keptImplementations(
   return [
     { name: 'starter', files: implementationIn(exercise, exercise.exerciseDir) },
     { name: 'solution', files: solution },
+    ...cheats().map((cheat) => ({
+      name: `cheat:${cheat}`,
+      files: { ...solution, [editable]: { path: join(cheatsDir, cheat) } },
+    })),
     ...loadWrongImplementations(exercise).map((wrong) => ({
       name: `wrong:${wrong.patch}`,
       files: {

@@ -3,6 +3,7 @@ import type { Plugin } from 'vite';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import type { Backends } from '../../tests/support/backends.ts';
 import { courseRoot, type ExerciseOnDisk } from '../course/course.ts';
+import { learnerImportRefusal } from './learner-imports.ts';
 import { DEFAULT_SEED } from './results.ts';
 
 /**
@@ -25,6 +26,7 @@ export function implementationIn(exercise: ExerciseOnDisk, dir: string): Impleme
 }
 
 const exerciseImport = /^@exercise\/([^/]+)\/(.+)$/;
+const graderDir = `${join(courseRoot, 'tests')}/`;
 
 function implementationResolver(exercise: ExerciseOnDisk, implementation: Implementation): Plugin {
   const id = exercise.manifest.id;
@@ -33,10 +35,17 @@ function implementationResolver(exercise: ExerciseOnDisk, implementation: Implem
       source === undefined ? [] : [[path, source]],
     ),
   );
+  const learnerFiles = new Set(Object.values(implementation).map(({ path }) => path));
   return {
     name: 'request-journey:implementation',
     enforce: 'pre',
-    resolveId(source) {
+    resolveId(source, importer) {
+      if (importer !== undefined && learnerFiles.has(importer.replace(/\?.*$/, ''))) {
+        // Vite has already turned the @grader alias into a path by now: name it as the learner wrote it.
+        const written = source.startsWith(graderDir) ? `@grader/${source.slice(graderDir.length)}` : source;
+        const refusal = learnerImportRefusal(id, written);
+        if (refusal) throw new Error(refusal);
+      }
       const match = exerciseImport.exec(source);
       if (!match || match[1] !== id) return null;
       const file = (match[2] ?? '').replace(/(\.ts)?$/, '.ts');
@@ -66,6 +75,7 @@ export function graderProject(
       name: options.name,
       root: courseRoot,
       include: [exercise.graderFile],
+      setupFiles: [join(courseRoot, 'engine/grading/seal-assertions.setup.ts')],
       // Graders read these with inject(): the run's seed, and the real servers to use (none: the simulations).
       provide: { seed: options.seed, backends },
       environment: 'node',

@@ -98,9 +98,11 @@ export interface TaskOutcome {
 }
 
 /**
- * Groups a report by the manifest's tasks. A task with no passing tests, or any
- * failure, fails; one whose tests all ran skipped (and nothing failed to load) is
- * not graded here. Skipped tests beside passing ones leave the task passing.
+ * Groups a report by the manifest's tasks. A task passes only when every test of it
+ * ran and passed. Any failure fails it, and so does a test skipped without saying
+ * why (graders never do that; code that skips tests to pass is cheating). A task
+ * whose tests were all skipped with a reason (they need the simulation and the run
+ * uses real servers), with nothing failing to load, is not graded here.
  */
 export function taskOutcomes(
   report: GradeReport,
@@ -110,7 +112,9 @@ export function taskOutcomes(
     const tests = report.tests.filter((test) => test.task === task.number);
     const passed = tests.filter((test) => test.status === 'pass').length;
     const skipped = tests.filter((test) => test.status === 'skip').length;
-    const firstFailure = tests.find((test) => test.status === 'fail');
+    const firstFailure =
+      tests.find((test) => test.status === 'fail') ??
+      unexplainedSkip(tests.find((test) => test.status === 'skip' && test.note === undefined));
     const clean = report.errors.length === 0 && !firstFailure;
     const allSkipped = tests.length > 0 && skipped === tests.length;
     const outcome: TaskOutcome = {
@@ -136,6 +140,18 @@ export function taskOutcomes(
     }
     return outcome;
   });
+}
+
+function unexplainedSkip(test: TestResult | undefined): TestResult | undefined {
+  return (
+    test && {
+      ...test,
+      status: 'fail',
+      message:
+        `The grader's test "${test.name}" was skipped, and a task passes only when every one of its tests ` +
+        'ran and passed. Graders never skip tests: does your code try to change how it is graded?',
+    }
+  );
 }
 
 /** The results without timings: what must be identical across runtimes and across runs with one seed. */

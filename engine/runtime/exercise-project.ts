@@ -21,9 +21,12 @@ export const ENGINE_FILES = [
   'engine/course/course.ts',
   'engine/course/manifest.ts',
   'engine/grading/format.ts',
+  'engine/grading/learner-imports.ts',
   'engine/grading/projects.ts',
   'engine/grading/reporter.ts',
   'engine/grading/results.ts',
+  'engine/grading/seal-assertions.setup.ts',
+  'engine/grading/seal-assertions.ts',
 ] as const;
 
 /** The packages the project installs, at the exact versions the course pins. */

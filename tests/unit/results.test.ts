@@ -104,6 +104,16 @@ describe('task outcomes', () => {
     expect(outcomes[0]).toMatchObject({ status: 'pass', passed: 1, total: 2, skipped: 1 });
   });
 
+  it('fails a task with a test skipped without a reason: graders never skip, so something made it skip', () => {
+    const { note: _none, ...unexplained } = skip(1, 'b');
+    const outcome = taskOutcomes(report([pass(1, 'a'), unexplained, pass(2, 'c')]), tasks)[0];
+    expect(outcome).toMatchObject({ status: 'fail', passed: 1, total: 2, skipped: 1 });
+    expect(outcome?.failure?.test).toBe('b');
+    expect(outcome?.failure?.message).toContain(
+      'a task passes only when every one of its tests ran and passed',
+    );
+  });
+
   it('fails a task with a skipped test when another of its tests fails, or the module did not load', () => {
     expect(taskOutcomes(report([skip(1, 'a'), fail(1, 'b', 'stale')]), tasks)[0]?.status).toBe('fail');
     expect(taskOutcomes(report([skip(1, 'a')], ['SyntaxError']), tasks)[0]?.status).toBe('fail');

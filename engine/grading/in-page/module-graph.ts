@@ -15,6 +15,8 @@ export interface ModuleGraphOptions {
   compiled?: Record<string, string>;
   /** Bare specifier -> an already-loaded module namespace. */
   hostModules: Record<string, unknown>;
+  /** Why `importer` may not import `specifier` (learner code reaching the grader), or undefined. */
+  refuseImport?: (specifier: string, importer: string) => string | undefined;
 }
 
 /** A learner's (or grader's) file failed to compile: carries its position for the editor. */
@@ -77,7 +79,7 @@ export function transpile(path: string, source: string): string {
   }
 }
 
-export function createModuleGraph({ sources, compiled = {}, hostModules }: ModuleGraphOptions) {
+export function createModuleGraph({ sources, compiled = {}, hostModules, refuseImport }: ModuleGraphOptions) {
   const cache = new Map<string, Module>();
   const hosts = new Map(
     Object.entries(hostModules).map(([name, namespace]) => [name, asEsModule(namespace)]),
@@ -103,6 +105,8 @@ export function createModuleGraph({ sources, compiled = {}, hostModules }: Modul
     const module: Module = { exports: {} };
     cache.set(path, module);
     const requireFrom = (specifier: string) => {
+      const refusal = refuseImport?.(specifier, path);
+      if (refusal) throw new Error(refusal);
       const resolved = resolve(specifier, path);
       if (resolved !== undefined) return load(resolved);
       if (hosts.has(specifier)) return hosts.get(specifier);

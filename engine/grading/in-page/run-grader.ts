@@ -1,5 +1,6 @@
 import { type File, startTests, type Task, type VitestRunner, type VitestRunnerConfig } from '@vitest/runner';
 import { setSafeTimers } from '@vitest/utils/timers';
+import { learnerImportRefusal } from '../learner-imports.ts';
 import { type GradeReport, type RawTest, stripAnsi, toTestResult } from '../results.ts';
 import { createModuleGraph } from './module-graph.ts';
 import { createVitestShim } from './vitest-shim.ts';
@@ -78,6 +79,8 @@ export async function gradeInPage(request: InPageGradeRequest): Promise<GradeRep
     sources: request.sources,
     compiled: request.compiled,
     hostModules: { ...request.hostModules, vitest: createVitestShim({ seed: request.seed }) },
+    refuseImport: (specifier, importer) =>
+      importer.startsWith('exercises/') ? learnerImportRefusal(request.exercise, specifier) : undefined,
   });
   const runner: VitestRunner = {
     config: runnerConfig(request.seed, request.testTimeoutMs ?? 5_000),

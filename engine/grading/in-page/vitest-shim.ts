@@ -22,6 +22,7 @@ import {
   suite,
   test,
 } from '@vitest/runner';
+import { sealAssertions } from '../seal-assertions.ts';
 
 /**
  * What graders import as 'vitest' when they run outside vitest (the in-page
@@ -53,6 +54,7 @@ function createExpect(): ExpectStatic {
   };
   setState({ assertionCalls: 0, isExpectingAssertions: false, expectedAssertionsNumber: null }, expect);
   (globalThis as Record<symbol, unknown>)[GLOBAL_EXPECT] = expect;
+  sealAssertions(expect, chai);
   return expect;
 }
 

@@ -9,7 +9,14 @@ import { type CourseFiles, courseFilesFrom } from '../course-files.ts';
  */
 export const compiledCourseFiles: CourseFiles = courseFilesFrom(
   import.meta.glob(
-    ['/tests/*/**/*.ts', '!/tests/*/wrong/**', '!/tests/unit/**', '!/tests/e2e/**', '!/tests/bench/**'],
+    [
+      '/tests/*/**/*.ts',
+      '!/tests/*/wrong/**',
+      '!/tests/unit/**',
+      '!/tests/e2e/**',
+      '!/tests/bench/**',
+      '!/tests/cheats/**',
+    ],
     {
       query: '?transpiled',
       import: 'default',
