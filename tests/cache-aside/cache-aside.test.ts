@@ -4,6 +4,7 @@ import { type FakeClock, installFakeClock } from '../support/clock';
 import { graderRandom, type Random } from '../support/seed';
 import { settle } from '../support/settle';
 import { createHarness, type Harness, type Product, type ProductService, type RedisCommand } from './harness';
+import { type Kinds, playScenarios } from './scenarios';
 
 // ---------------------------------------------------------------------------------------------------------
 // Setup: a fresh Redis, PostgreSQL and fake clock for every test.
@@ -89,6 +90,34 @@ function started<T>(call: () => Promise<T>): Promise<T> {
   const promise = new Promise<T>((resolve) => resolve(call()));
   promise.catch(() => undefined);
   return promise;
+}
+
+/** Whether a call resolved (and with what) or rejected, without letting the rejection escape. */
+async function outcome<T>(call: () => Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * Waits for calls started concurrently. Code that waits on a timer (a batching window, a lock it polls)
+ * runs in simulated time: when the calls are quiet and still waiting, the clock moves on in small steps,
+ * up to 10 simulated seconds, so any reasonable wait is over before the grader gives up.
+ */
+async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<void> {
+  let pending = calls.length;
+  for (const call of calls)
+    call.then(
+      () => pending--,
+      () => pending--,
+    );
+  for (let waited = 0; ; waited += 25) {
+    await settle();
+    if (pending === 0 || waited >= 10_000) return;
+    clock.advance(25);
+  }
 }
 
 /** Checks a returned value field by field against the product PostgreSQL holds, naming the first mismatch. */
@@ -223,6 +252,17 @@ function otherPrice(random: Random, product: Product): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** The random sequences of each task: what can happen in them (see scenarios.ts). */
+async function scenarios(label: string, kinds: Kinds): Promise<void> {
+  const { h, clock } = await start(label);
+  await playScenarios(label, kinds, {
+    harness: h,
+    clock,
+    newService: () => createProductService(h.deps),
+    finish: (calls) => finish(clock, calls),
+  });
+}
+
 describe('task 1: Read through the cache', () => {
   it('a miss reads PostgreSQL once and stores product:{id} for 300 seconds', async () => {
     const { h, service, random } = await start('task 1 miss');
@@ -235,20 +275,22 @@ describe('task 1: Read through the cache', () => {
   });
 
   it('a hit is served from Redis, with the same types, without touching PostgreSQL', async () => {
-    const { h, service, random } = await start('task 1 hit');
-    const product = random.pick(h.catalogue);
-    await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
-    const before = h.db.statements.length;
-    const what = `the second getProduct(${product.id}) (a cache hit)`;
-    const again = await attempt(h, what, () => service.getProduct(product.id));
-    const sent = h.db.statements.slice(before);
-    if (sent.length > 0) {
-      fail(
-        `${what} sent ${sent.length} statement(s) to PostgreSQL ("${sent[0]?.text}") although the product ` +
-          'had just been cached: a hit must not touch the database, or the cache takes no load off it.',
-      );
+    const { h, service } = await start('task 1 hit');
+    // Every product of the catalogue, twice: a miss, then a hit that must return the very same product.
+    for (const product of h.catalogue) {
+      await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+      const before = h.db.statements.length;
+      const what = `the second getProduct(${product.id}) (a cache hit)`;
+      const again = await attempt(h, what, () => service.getProduct(product.id));
+      const sent = h.db.statements.slice(before);
+      if (sent.length > 0) {
+        fail(
+          `${what} sent ${sent.length} statement(s) to PostgreSQL ("${sent[0]?.text}") although the product ` +
+            'had just been cached: a hit must not touch the database, or the cache takes no load off it.',
+        );
+      }
+      checkProduct(again, product, what);
     }
-    checkProduct(again, product, what);
   });
 
   it('after 300 s the entry expires and the next read sees the current row', async () => {
@@ -270,6 +312,40 @@ describe('task 1: Read through the cache', () => {
     }
     const current = await h.db.product(product.id);
     checkProduct(got, current as Product, what);
+  });
+
+  it('a hit does not extend the life of the entry: a popular product is still refreshed every 300 s', async () => {
+    const { h, service, clock, random } = await start('task 1 popular');
+    const product = random.pick(h.catalogue);
+    await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+    const newPrice = otherPrice(random, product);
+    await h.db.setPrice(product.id, newPrice); // another service changes the row and does not touch the cache
+    // The product is popular: it is read every 50 s.
+    for (let elapsed = 50_000; elapsed < TTL_MS; elapsed += 50_000) {
+      clock.advance(50_000);
+      await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+    }
+    clock.advance(TTL_MS - 250_000 + 1);
+    const what = `getProduct(${product.id}), 300 s after it was first cached and read every 50 s since`;
+    const got = await attempt(h, what, () => service.getProduct(product.id));
+    if (got?.priceCents === product.priceCents) {
+      const refresh = h.redis.commands.find(
+        (c) =>
+          /^(EXPIRE|PEXPIRE|GETEX|EXPIREAT|PEXPIREAT)$/.test(c.name) && c.args[0] === `product:${product.id}`,
+      );
+      fail(
+        `${what} still served the price ${product.priceCents}, although another service changed it to ` +
+          `${newPrice} 300 s ago: every hit gave the entry a new lease of life` +
+          `${refresh ? ` (your code sent ${commandText(refresh)} on a hit)` : ''}, so a product that is read ` +
+          'more often than every 300 s is never refreshed, and the TTL no longer bounds how stale it can be. ' +
+          'Set the TTL when you store the product, and leave it alone on a hit.',
+      );
+    }
+    checkProduct(got, (await h.db.product(product.id)) as Product, what);
+  });
+
+  it('random reads over time never return data older than the TTL allows', async () => {
+    await scenarios('task 1 scenarios', { externalWrites: true });
   });
 });
 
@@ -338,6 +414,46 @@ describe("task 2: Don't cache what isn't there", () => {
     }
     checkProduct(got, created, what);
   });
+
+  it('a database that cannot answer is not "not found": the error reaches the caller and is not cached', async () => {
+    const { h, service, random } = await start('task 2 database down');
+    const product = random.pick(h.catalogue);
+    const down = h.db.fail(/./); // the connection to PostgreSQL drops: every statement fails
+    const what = `getProduct(${product.id}) while PostgreSQL was unreachable (cold cache)`;
+    const result = await outcome(() => service.getProduct(product.id));
+    down.stop();
+    if ('value' in result) {
+      fail(
+        `${what} resolved with ${show(result.value)} instead of rejecting. ${
+          result.value === null
+            ? 'Returning null tells the caller "this product does not exist": the shop answers 404, carts ' +
+              'drop the item and crawlers unlist the page, when the truth is "try again in a moment". '
+            : ''
+        }Let the database error propagate (reject), so the caller can answer 503 or retry.`,
+      );
+    }
+    const entry = await h.redis.peek(`product:${product.id}`);
+    if (entry.value !== null) {
+      fail(
+        `${what} rejected, as it should, but left product:${product.id} = ${show(entry.value)} in Redis` +
+          `${lastWrite(h, `product:${product.id}`)}: a failure was remembered as an answer. Store only ` +
+          'what PostgreSQL actually returned.',
+      );
+    }
+    const after = `getProduct(${product.id}) once PostgreSQL answered again`;
+    const got = await attempt(h, after, () => service.getProduct(product.id));
+    if (got === null) {
+      fail(
+        `${after} returned null: the failed read was remembered as "not found". A failure is not an ` +
+          'answer: cache only rows PostgreSQL returned.',
+      );
+    }
+    checkProduct(got, product, after);
+  });
+
+  it('random reads, products created and deleted, and database failures', async () => {
+    await scenarios('task 2 scenarios', { externalWrites: true, createDelete: true, databaseFailures: true });
+  });
 });
 
 describe('task 3: Never read stale data after an update', () => {
@@ -357,6 +473,8 @@ describe('task 3: Never read stale data after an update', () => {
     const row = (await h.db.product(product.id)) as Product;
     if (row.priceCents !== newPrice)
       fail(`${update} did not change price_cents in PostgreSQL (it is ${row.priceCents}).`);
+    if (row.name !== product.name)
+      fail(`${update} also changed the name to ${show(row.name)}: fields not given must keep their value.`);
     // "Now" is the application's clock (the fake one) or the database's: the same with the simulation,
     // not with a real PostgreSQL, whose now() is its own clock.
     const setTo = row.updatedAt.getTime();
@@ -371,22 +489,61 @@ describe('task 3: Never read stale data after an update', () => {
       fail(
         `${what} served the old price ${product.priceCents} from Redis instead of ${newPrice}: the cache ` +
           'still held the product from before the update, and would keep serving it for up to 300 s. After ' +
-          `the UPDATE commits, delete product:${product.id} (or overwrite it with the updated product).`,
+          `the UPDATE commits, delete product:${product.id}.`,
       );
     }
     checkProduct(read, row, what);
 
-    const rename = `updateProduct(${product.id}, { name: "Refurbished ${product.name}" })`;
-    await attempt(h, rename, () =>
-      service.updateProduct(product.id, { name: `Refurbished ${product.name}` }),
-    );
+    const name = `Refurbished ${product.name}`;
+    const rename = `updateProduct(${product.id}, { name: ${show(name)} })`;
+    const renamedReturn = await attempt(h, rename, () => service.updateProduct(product.id, { name }));
     const renamed = (await h.db.product(product.id)) as Product;
+    if (renamed.name !== name) {
+      fail(
+        `${rename} left the name ${show(renamed.name)} in PostgreSQL: the new name never reached the UPDATE ` +
+          '(check how the changes become query parameters: `changes.name ?? null`, not `&&`).',
+      );
+    }
     if (renamed.priceCents !== newPrice)
       fail(`${rename} also changed the price: fields not given must keep their value.`);
+    checkProduct(renamedReturn, renamed, `${rename}'s return value`);
     const after = await attempt(h, `getProduct(${product.id}) after ${rename}`, () =>
       service.getProduct(product.id),
     );
     checkProduct(after, renamed, `getProduct(${product.id}) after ${rename}`);
+  });
+
+  it('a price of 0 is a price, and an update of nothing changes only updated_at', async () => {
+    const { h, service, clock, random } = await start('task 3 zero');
+    const product = random.pick(h.catalogue);
+    await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+    const update = `updateProduct(${product.id}, { priceCents: 0 })`;
+    const updated = await attempt(h, update, () => service.updateProduct(product.id, { priceCents: 0 }));
+    const row = (await h.db.product(product.id)) as Product;
+    if (row.priceCents !== 0) {
+      fail(
+        `${update} left the price at ${row.priceCents}: a giveaway's price is 0, and 0 is a value, not ` +
+          '"not given". `changes.priceCents || null` turns 0 into null; use `?? null` or check for undefined.',
+      );
+    }
+    checkProduct(updated, row, `${update}'s return value`);
+    checkProduct(
+      await attempt(h, `getProduct(${product.id}) after ${update}`, () => service.getProduct(product.id)),
+      row,
+      `getProduct(${product.id}) after ${update}`,
+    );
+    clock.advance(1_000);
+    const touch = `updateProduct(${product.id}, {})`;
+    const touched = await attempt(h, touch, () => service.updateProduct(product.id, {}));
+    const now = (await h.db.product(product.id)) as Product;
+    if (now.priceCents !== 0 || now.name !== product.name)
+      fail(`${touch} changed the product (${show(now)}): fields not given must keep their value.`);
+    checkProduct(touched, now, `${touch}'s return value`);
+    checkProduct(
+      await attempt(h, `getProduct(${product.id}) after ${touch}`, () => service.getProduct(product.id)),
+      now,
+      `getProduct(${product.id}) after ${touch}`,
+    );
   });
 
   it('updateProduct of a missing product returns null', async () => {
@@ -401,6 +558,38 @@ describe('task 3: Never read stale data after an update', () => {
       fail(`getProduct(${id}) returned ${show(read)} after updating a product that does not exist.`);
   });
 
+  it('an UPDATE that fails changes nothing: the caller gets the error and the cache keeps no value PostgreSQL never had', async () => {
+    const { h, service, random } = await start('task 3 failed update');
+    const product = random.pick(h.catalogue);
+    const key = `product:${product.id}`;
+    await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+    const newPrice = otherPrice(random, product);
+    const update = `updateProduct(${product.id}, { priceCents: ${newPrice} })`;
+    // The UPDATE reaches PostgreSQL, which gives up on it (a lock timeout), so nothing is committed.
+    const failing = h.db.fail(/^\s*update\b/i, () =>
+      Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }),
+    );
+    const result = await outcome(() => service.updateProduct(product.id, { priceCents: newPrice }));
+    failing.stop();
+    const entry = await h.redis.peek(key);
+    if (entry.value?.includes(String(newPrice))) {
+      fail(
+        `${update} failed in PostgreSQL (canceling statement due to lock timeout), yet Redis holds the new ` +
+          `price under ${key}${lastWrite(h, key)}: the cache was written before the UPDATE committed, so ` +
+          `readers get a price that was never committed, for up to 300 s. Write PostgreSQL first; only once ` +
+          'it has committed, delete the cached entry.',
+      );
+    }
+    if ('value' in result) {
+      fail(
+        `${update} resolved with ${show(result.value)} although PostgreSQL refused the UPDATE (lock timeout): ` +
+          'the caller believes the price changed. Let the error propagate.',
+      );
+    }
+    const what = `getProduct(${product.id}) after the failed ${update}`;
+    checkProduct(await attempt(h, what, () => service.getProduct(product.id)), product, what);
+  });
+
   it('a read racing the UPDATE cannot put the old row back into the cache', async () => {
     const { h, service, random } = await start('task 3 race');
     const product = random.pick(h.catalogue);
@@ -412,7 +601,7 @@ describe('task 3: Never read stale data after an update', () => {
     const newPrice = otherPrice(random, product);
     const update = `updateProduct(${product.id}, { priceCents: ${newPrice} })`;
     const updating = started(() => service.updateProduct(product.id, { priceCents: newPrice }));
-    await settle(10);
+    await settle();
     if (write.waiting === 0) {
       write.release();
       await attempt(h, update, () => updating);
@@ -421,12 +610,29 @@ describe('task 3: Never read stale data after an update', () => {
           `against it (statements sent: ${h.db.statements.map((s) => s.text.split('\n')[0]).join(' | ')}).`,
       );
     }
-    const deletedBeforeWrite = (await h.redis.peek(key)).value === null;
+    const entry = await h.redis.peek(key);
+    const deletedBeforeWrite = entry.value === null;
+    if (entry.value?.includes(String(newPrice))) {
+      write.release();
+      await outcome(() => updating);
+      fail(
+        `While the UPDATE of ${update} was still running, Redis already held the new price under ${key}` +
+          `${lastWrite(h, key)}: readers were served a change PostgreSQL had not committed (and if the ` +
+          'UPDATE fails or rolls back, a price that never existed, for 300 s). Write PostgreSQL first, then ' +
+          'delete the cached entry.',
+      );
+    }
     const racing = started(() => service.getProduct(product.id));
-    await settle(10);
+    await settle();
     write.release();
     await attempt(h, update, () => updating);
-    await attempt(h, `the getProduct(${product.id}) that ran during the UPDATE`, () => racing);
+    const during = await attempt(h, `the getProduct(${product.id}) that ran during the UPDATE`, () => racing);
+    if (during !== null && during.priceCents === newPrice) {
+      fail(
+        `getProduct(${product.id}), sent while the UPDATE was still running, returned the new price ${newPrice}, ` +
+          'which PostgreSQL had not committed yet: the service served a write before it was durable.',
+      );
+    }
 
     const what = `getProduct(${product.id}) after ${update} finished`;
     const after = await attempt(h, what, () => service.getProduct(product.id));
@@ -436,12 +642,62 @@ describe('task 3: Never read stale data after an update', () => {
           ? `${what} returned the old price ${product.priceCents}. updateProduct deleted ${key} before its UPDATE ` +
               `committed: while the UPDATE was still running, a concurrent getProduct(${product.id}) missed, read ` +
               'the old row and cached it again for 300 s, so once the update finished every reader got the old ' +
-              'price. Delete (or overwrite) the key after the write commits, never before.'
+              'price. Delete the key after the write commits, never before.'
           : `${what} returned the old price ${product.priceCents}: a read that ran while the UPDATE was in ` +
               'flight left the old product in the cache. Invalidate after the write commits.',
       );
     }
     checkProduct(after, (await h.db.product(product.id)) as Product, what);
+  });
+
+  it('two updates whose cache commands arrive in the opposite order leave no stale product', async () => {
+    const { h, service, random } = await start('task 3 reorder');
+    const product = random.pick(h.catalogue);
+    const key = `product:${product.id}`;
+    await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
+    const firstPrice = otherPrice(random, product);
+    let secondPrice = otherPrice(random, product);
+    if (secondPrice === firstPrice) secondPrice = firstPrice + 1;
+    const first = `updateProduct(${product.id}, { priceCents: ${firstPrice} })`;
+    const second = `updateProduct(${product.id}, { priceCents: ${secondPrice} })`;
+
+    // The first update commits, but its next command to Redis about this key is slow on the network.
+    const slow = h.redis.holdNext(
+      (c) => c.args[0] === key && !/^(GET|TTL|PTTL|EXISTS|TYPE|HGETALL|HGET|MGET)$/.test(c.name),
+    );
+    const updating = started(() => service.updateProduct(product.id, { priceCents: firstPrice }));
+    await settle();
+    // Meanwhile a second update commits and reaches Redis first.
+    const overtaking = started(() => service.updateProduct(product.id, { priceCents: secondPrice }));
+    let overtook = false;
+    overtaking.then(
+      () => {
+        overtook = true;
+      },
+      () => undefined,
+    );
+    await settle();
+    slow.release();
+    await attempt(h, first, () => updating);
+    await attempt(h, second, () => overtaking);
+    const row = (await h.db.product(product.id)) as Product;
+    const what = `getProduct(${product.id}) after both updates returned`;
+    const got = await attempt(h, what, () => service.getProduct(product.id));
+    if (got !== null && got.priceCents !== row.priceCents) {
+      fail(
+        `${what} returned the price ${got.priceCents}, but PostgreSQL holds ${row.priceCents}. ${first} ` +
+          `committed first and ${second} second, but the first one's cache write reached Redis last` +
+          `${overtook ? '' : ' (the grader delayed it on the network)'}${lastWrite(h, key)}, so Redis kept ` +
+          'the older product for up to 300 s. Writing the new value into the cache on every update has this ' +
+          'race; a DEL cannot be applied in the wrong order. Delete the key after the commit (or, if you ' +
+          'overwrite, refuse to replace a newer updatedAt with an older one).',
+      );
+    }
+    checkProduct(got, row, what);
+  });
+
+  it('random reads, updates and expiries never serve a product older than the last committed update', async () => {
+    await scenarios('task 3 scenarios', { externalWrites: true, updates: true, databaseFailures: true });
   });
 });
 
@@ -466,6 +722,13 @@ describe('task 4: Survive a Redis outage', () => {
     checkProduct(updated, row, update);
     const reread = `getProduct(${product.id}) after that update, Redis still down`;
     checkProduct(await attempt(h, reread, () => service.getProduct(product.id)), row, reread);
+    if (h.cacheErrors.length === 0) {
+      fail(
+        'Every Redis command failed during the outage and the service carried on, as it should, but it ' +
+          'reported none of the failures: deps.onCacheError was never called. An outage nobody hears about ' +
+          'shows up only as a mysteriously slow database. Report each failed Redis command there.',
+      );
+    }
   });
 
   it('once Redis is back, caching resumes', async () => {
@@ -491,20 +754,58 @@ describe('task 4: Survive a Redis outage', () => {
     }
     checkProduct(last, product, `${what} after Redis came back`);
   });
+
+  it('a full Redis that refuses writes (OOM) does not fail reads or updates', async () => {
+    const { h, service, random } = await start('task 4 full');
+    const product = random.pick(h.catalogue);
+    h.redis.refuseWrites(true);
+    const read = `getProduct(${product.id}) while Redis refused writes (OOM, maxmemory reached)`;
+    checkProduct(await attempt(h, read, () => service.getProduct(product.id)), product, read);
+    const newPrice = otherPrice(random, product);
+    const update = `updateProduct(${product.id}, { priceCents: ${newPrice} }) while Redis refused writes`;
+    const updated = await attempt(h, update, () =>
+      service.updateProduct(product.id, { priceCents: newPrice }),
+    );
+    const row = (await h.db.product(product.id)) as Product;
+    checkProduct(updated, row, update);
+    const reread = `getProduct(${product.id}) after that update`;
+    checkProduct(await attempt(h, reread, () => service.getProduct(product.id)), row, reread);
+    h.redis.refuseWrites(false);
+    const again = `getProduct(${product.id}) once Redis accepted writes again`;
+    await attempt(h, again, () => service.getProduct(product.id));
+    const before = h.db.statements.length;
+    checkProduct(await attempt(h, again, () => service.getProduct(product.id)), row, again);
+    if (h.db.statements.length > before) {
+      fail(
+        `Redis accepts writes again, yet the second ${again} still went to PostgreSQL: caching never ` +
+          'resumed after Redis refused writes. Handle each failed command on its own.',
+      );
+    }
+  });
+
+  it('random reads, updates and Redis outages: slower, never wrong', async () => {
+    await scenarios('task 4 scenarios', {
+      externalWrites: true,
+      updates: true,
+      createDelete: true,
+      redisOutages: true,
+    });
+  });
 });
 
 describe('task 5: One database read per stampede', () => {
   it('N concurrent misses on one product cause one database read', async () => {
-    const { h, service, random } = await start('task 5 stampede');
+    const { h, service, clock, random } = await start('task 5 stampede');
     const product = random.pick(h.catalogue);
     const n = random.int(8, 32);
     const what = `${n} concurrent getProduct(${product.id}) on a cold cache`;
 
-    const slowSelect = h.db.hold(/^\s*(select|with)\b/i); // the first read is slow, so the others pile up
+    const slowSelect = h.db.hold(/^\s*(\(\s*)?(select|with)\b/i); // the first read is slow, so the others pile up
     const calls = Array.from({ length: n }, () => started(() => service.getProduct(product.id)));
-    await settle(10);
+    await settle();
     const concurrentReads = h.db.reads();
     slowSelect.release();
+    await finish(clock, calls);
     const results = await attempt(h, what, () => Promise.all(calls));
     if (concurrentReads !== 1) {
       fail(
@@ -524,20 +825,29 @@ describe('task 5: One database read per stampede', () => {
     const product = random.pick(h.catalogue);
     const n = random.int(4, 16);
     const first = Array.from({ length: n }, () => started(() => service.getProduct(product.id)));
+    await finish(clock, first);
     await attempt(h, `${n} concurrent getProduct(${product.id})`, () => Promise.all(first));
 
     const newPrice = otherPrice(random, product);
     await h.db.setPrice(product.id, newPrice);
     clock.advance(TTL_MS + 1);
     const readsBefore = h.db.reads();
-    const slowSelect = h.db.hold(/^\s*(select|with)\b/i);
+    const slowSelect = h.db.hold(/^\s*(\(\s*)?(select|with)\b/i);
     const what = `${n} concurrent getProduct(${product.id}) after the cached entry expired`;
     const second = Array.from({ length: n }, () => started(() => service.getProduct(product.id)));
-    await settle(10);
+    await settle();
     const concurrentReads = h.db.reads() - readsBefore;
     slowSelect.release();
+    await finish(clock, second);
     const results = await attempt(h, what, () => Promise.all(second));
     if (concurrentReads === 0 && results[0]?.priceCents === product.priceCents) {
+      const { value, ttlMs } = await h.redis.peek(`product:${product.id}`);
+      if (value !== null) {
+        fail(
+          `${what} returned the old price ${product.priceCents} (PostgreSQL has ${newPrice}): the entry did ` +
+            `not expire after 300 s (it still has ${ttlMs === -1 ? 'no TTL' : duration(ttlMs)} to live). Task 1 first.`,
+        );
+      }
       fail(
         `${what} sent no SELECT and returned the old price ${product.priceCents} (PostgreSQL has ${newPrice}): ` +
           'the shared in-flight load was never removed after it finished, so it became a second cache with ' +
@@ -556,14 +866,15 @@ describe('task 5: One database read per stampede', () => {
   });
 
   it('concurrent lookups of a missing product share one read too', async () => {
-    const { h, service, random } = await start('task 5 missing');
+    const { h, service, clock, random } = await start('task 5 missing');
     const n = random.int(8, 32);
     const what = `${n} concurrent getProduct(${h.missingId}) for a product that does not exist`;
-    const slowSelect = h.db.hold(/^\s*(select|with)\b/i);
+    const slowSelect = h.db.hold(/^\s*(\(\s*)?(select|with)\b/i);
     const calls = Array.from({ length: n }, () => started(() => service.getProduct(h.missingId)));
-    await settle(10);
+    await settle();
     const concurrentReads = h.db.reads();
     slowSelect.release();
+    await finish(clock, calls);
     const results = await attempt(h, what, () => Promise.all(calls));
     if (concurrentReads !== 1) {
       fail(
@@ -573,5 +884,85 @@ describe('task 5: One database read per stampede', () => {
     }
     const wrong = results.findIndex((result) => result !== null);
     if (wrong !== -1) fail(`call ${wrong + 1} of ${what} returned ${show(results[wrong])} instead of null.`);
+  });
+
+  it('concurrent misses on different products each get their own product', async () => {
+    const { h, service, clock, random } = await start('task 5 several');
+    const ids = random.shuffle(h.catalogue.map((p) => p.id)).slice(0, 3);
+    ids.push(h.missingId);
+    const order = random.shuffle([...ids, ...ids, ...ids]);
+    const what = `${order.length} concurrent reads of ${ids.map((id) => `getProduct(${id})`).join(', ')} (3 each, interleaved) on a cold cache`;
+    const slowSelect = h.db.hold(/^\s*(\(\s*)?(select|with)\b/i);
+    const calls = order.map((id) => started(() => service.getProduct(id)));
+    await settle();
+    slowSelect.release();
+    await finish(clock, calls);
+    const results = await attempt(h, what, () => Promise.all(calls));
+    for (const [i, id] of order.entries()) {
+      const expected = h.catalogue.find((p) => p.id === id);
+      const call = `call ${i + 1} of ${what}, getProduct(${id}),`;
+      if (!expected) {
+        if (results[i] !== null) {
+          fail(
+            `${call} returned ${show(results[i])}, but there is no product ${id}: concurrent loads of ` +
+              'different products were mixed up. Key the shared load by product id.',
+          );
+        }
+        continue;
+      }
+      if (results[i] !== null && (results[i] as Product).id !== id) {
+        fail(
+          `${call} returned product ${(results[i] as Product).id} ("${(results[i] as Product).name}"): ` +
+            'concurrent loads of different products were shared as if they were one. Key the shared load by ' +
+            'product id.',
+        );
+      }
+      checkProduct(results[i], expected, call);
+    }
+    const reads = h.db.reads();
+    if (reads > ids.length) {
+      fail(
+        `${what} sent ${reads} SELECTs; one per product (${ids.length}) is enough: misses on one product ` +
+          'should share its load.',
+      );
+    }
+  });
+
+  it('a failed load is not shared with later callers: the next miss tries PostgreSQL again', async () => {
+    const { h, service, clock, random } = await start('task 5 failed load');
+    const product = random.pick(h.catalogue);
+    const n = random.int(4, 12);
+    const slowSelect = h.db.hold(/^\s*(\(\s*)?(select|with)\b/i);
+    const broken = h.db.fail(/^\s*(\(\s*)?(select|with)\b/i);
+    const calls = Array.from({ length: n }, () => started(() => service.getProduct(product.id)));
+    await settle();
+    slowSelect.release();
+    await finish(clock, calls);
+    broken.stop();
+    const outcomes = await Promise.all(calls.map((call) => outcome(() => call)));
+    const resolved = outcomes.findIndex((o) => 'value' in o);
+    if (resolved !== -1) {
+      fail(
+        `call ${resolved + 1} of ${n} concurrent getProduct(${product.id}) resolved with ` +
+          `${show((outcomes[resolved] as { value: unknown }).value)} although the SELECT they shared failed ` +
+          '(connection terminated): the error must reach every caller that waited for that load.',
+      );
+    }
+    clock.advance(1_000);
+    const what = `getProduct(${product.id}) a second after the shared load failed (PostgreSQL is fine again)`;
+    const readsBefore = h.db.reads();
+    const again = await outcome(() => service.getProduct(product.id));
+    if ('error' in again || h.db.reads() === readsBefore) {
+      fail(
+        `${what} ${'error' in again ? `rejected again (${again.error instanceof Error ? again.error.message : String(again.error)})` : 'did not reach PostgreSQL'}: the failed load was kept and handed to the next caller, ` +
+          'so one dropped connection keeps failing this product. Remove the shared load when it settles, ' +
+          'whether it succeeded or failed (a finally, not a then).',
+      );
+    }
+    checkProduct(again.value, product, what);
+  });
+
+  it('random bursts of concurrent reads, changes and expiries', async () => {
+    await scenarios('task 5 scenarios', { externalWrites: true, bursts: true });
   });
 });
