@@ -44,25 +44,27 @@ const DEFAULT_CONSISTENCY_WINDOW_MS = 1_000;
 /** How long a replica that refused a connection is left alone before it is tried again. */
 const RETRY_DOWN_REPLICA_AFTER_MS = 10_000;
 
-/** Removes comments, string literals and quoted identifiers, so only SQL keywords remain. */
+/**
+ * Comments, string literals, quoted identifiers and dollar-quoted strings, in one
+ * pass from left to right: whichever starts first wins, so a '--' inside a string
+ * does not start a comment, and a quote inside a comment does not start a string.
+ */
+const noise = /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g;
+
+/** The statement with its noise blanked out, so only SQL keywords and names remain. */
 function stripNoise(sql: string): string {
-  return sql
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g, "''") // dollar-quoted strings ($1 is not one)
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/"(?:[^"]|"")*"/g, '""')
-    .toLowerCase();
+  return sql.replace(noise, ' ').toLowerCase();
 }
 
-const readOnlyStarts = new Set(['select', 'with', 'values', 'show', 'table']);
-// FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE take row locks: only the primary can.
-const rowLock = /\bfor\s+(no\s+key\s+update|update|key\s+share|share)\b/;
-// A data-modifying CTE (WITH x AS (INSERT ...)), or SELECT ... INTO, which creates a table.
+const readOnlyStarts = new Set(['select', 'with']);
+// FOR UPDATE and FOR NO KEY UPDATE are caught below by "update"; FOR SHARE and FOR KEY SHARE here.
+const sharedRowLock = /\bfor\s+(key\s+)?share\b/;
+// Writes anywhere in the text: a data-modifying CTE (WITH x AS (DELETE ...)), a second
+// statement, SELECT ... FOR UPDATE, or SELECT ... INTO, which creates a table.
 const modifies = /\b(insert|update|delete|merge|into)\b/;
-// Functions that change state, or locks only meaningful on the primary.
+// Functions that change state, or take locks that only mean something on the primary.
 const sideEffects =
-  /\b(nextval|setval|pg_(try_)?advisory_\w+|lo_\w+|pg_notify|txid_current|pg_current_xact_id)\s*\(/;
+  /\b(nextval|setval|pg_(try_)?advisory_\w+|pg_notify|txid_current|pg_current_xact_id)\s*\(/;
 
 /**
  * True only for statements we are sure a replica can answer. Anything we do
@@ -70,22 +72,21 @@ const sideEffects =
  * write sent to a replica fails.
  */
 export function isReadOnly(sql: string): boolean {
-  const text = stripNoise(sql).trim();
-  const firstWord = /^\(*\s*([a-z]+)/.exec(text)?.[1];
+  const text = stripNoise(sql);
+  const firstWord = /^\s*([a-z]+)/.exec(text)?.[1];
   if (!firstWord || !readOnlyStarts.has(firstWord)) return false;
-  return !rowLock.test(text) && !modifies.test(text) && !sideEffects.test(text);
+  return !sharedRowLock.test(text) && !modifies.test(text) && !sideEffects.test(text);
 }
 
-/** Errors that mean "could not reach this server", as opposed to "your SQL failed". */
+/**
+ * Errors that mean "could not reach this server", as opposed to "your SQL failed":
+ * Node's socket errors (ECONNREFUSED, ETIMEDOUT, ECONNRESET, EHOSTUNREACH...),
+ * SQLSTATE class 08 (connection exception) and 57P01-57P05 (the server is shutting
+ * down, crashed or is still starting up). No SQLSTATE class starts with E.
+ */
 function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code) ||
-    code.startsWith('08') || // connection exception
-    code === '57P01' || // admin_shutdown
-    code === '57P03' // cannot_connect_now (still starting up)
-  );
+  const code = String((error as { code?: unknown }).code);
+  return code.startsWith('E') || code.startsWith('08') || code.startsWith('57P');
 }
 
 export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
@@ -102,7 +103,7 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
   /** Healthy replicas in round-robin order, starting after the one used last. */
   function replicasToTry(): Pool[] {
     const start = nextReplica;
-    nextReplica = (nextReplica + 1) % Math.max(replicas.length, 1);
+    nextReplica = (nextReplica + 1) % replicas.length;
     const ordered = replicas.map((_, i) => replicas[(start + i) % replicas.length] as Pool);
     return ordered.filter((replica) => (downUntil.get(replica) ?? 0) <= now());
   }
@@ -110,9 +111,7 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
   async function read<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
     for (const replica of replicasToTry()) {
       try {
-        const result = await replica.query<R>(sql, params);
-        downUntil.delete(replica);
-        return result;
+        return await replica.query<R>(sql, params);
       } catch (error) {
         // A SQL error would fail on every server: report it. Only an unreachable replica is skipped.
         if (!isConnectionError(error)) throw error;
@@ -124,7 +123,8 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
   }
 
   function mustReadPrimary(session: Session | undefined): boolean {
-    return session?.lastWriteAt !== undefined && now() - session.lastWriteAt < windowMs;
+    const lastWriteAt = session?.lastWriteAt ?? Number.NEGATIVE_INFINITY;
+    return now() - lastWriteAt < windowMs;
   }
 
   return {
@@ -147,7 +147,6 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
       // One client for the whole transaction: pool.query() may pick a different
       // connection for every statement, and BEGIN only affects its own connection.
       const client = await primary.connect();
-      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const tx: Transaction = {
@@ -159,16 +158,12 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
         markWrite(session);
         return result;
       } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          // The connection is broken: release(err) tells the pool to discard it.
-          // The caller's error is still the one worth reporting.
-          broken = rollbackError as Error;
-        }
+        // If the connection is gone, ROLLBACK fails too (and the server has rolled
+        // back already): the caller's error is still the one worth reporting.
+        await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release(broken);
+        client.release();
       }
     },
   };

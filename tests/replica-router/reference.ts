@@ -32,7 +32,10 @@ export interface Classification {
   plainSelect: boolean;
 }
 
-const sideEffectFunctions = new Set(['nextval', 'setval']);
+/** Functions that change state: a standby refuses them (or they mean nothing there). */
+const sideEffectFunctions = new Set(['nextval', 'setval', 'pg_notify', 'txid_current', 'pg_current_xact_id']);
+/** Functions known to only compute a value: a SELECT calling only these is a plain read. */
+const readOnlyFunctions = new Set(['count', 'sum', 'min', 'max', 'avg', 'lower', 'upper', 'coalesce', 'now']);
 const isAdvisoryLock = (name: string) => /^pg_(try_)?advisory_/.test(name);
 
 /** Functions called anywhere, and whether any SELECT (subqueries included) takes row locks. */
@@ -108,10 +111,23 @@ export function classify(sql: string): Classification {
   return known;
 }
 
+/**
+ * The statement with each dollar-quoted string ($$...$$, $tag$...$tag$) written as
+ * a standard string literal, for the parser, which only knows the latter.
+ */
+export function standardStrings(sql: string): string {
+  if (!sql.includes('$')) return sql;
+  const token =
+    /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_]\w*)?\$([\s\S]*?)\$\1\$/g;
+  return sql.replace(token, (match, _tag: string | undefined, body: string | undefined) =>
+    body === undefined ? match : `'${body.replace(/'/g, "''")}'`,
+  );
+}
+
 function classifyUncached(sql: string): Classification {
   let statements: Statement[];
   try {
-    statements = parse(sql);
+    statements = parse(standardStrings(sql));
   } catch {
     if (/\?/.test(sql.replace(/'(?:[^']|'')*'/g, ''))) throw pgError('syntax error at or near "?"', '42601');
     throw pgError(`syntax error in: ${sql.trim().slice(0, 60)}`, '42601');
@@ -144,7 +160,9 @@ export type Route = 'replica' | 'primary' | 'either';
  * reads (SHOW, VALUES, several reads in one string) may go either way.
  */
 export function expectedRoute(sql: string): Route {
-  const { kind, statements, plainSelect } = classify(sql);
+  const { kind, statements, plainSelect, calls } = classify(sql);
   if (kind !== 'read') return 'primary';
-  return statements === 1 && plainSelect ? 'replica' : 'either';
+  if (statements !== 1 || !plainSelect) return 'either';
+  // A function we do not know may write (a user-defined place_order(), say): either is fine.
+  return calls.every((name) => readOnlyFunctions.has(name)) ? 'replica' : 'either';
 }

@@ -1,13 +1,20 @@
 import { createReplicaRouter, getProduct } from '@exercise/replica-router/replica-router';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { checkScenarios } from '../support/property';
+import { settle } from '../support/settle';
 import {
   type Cluster,
+  CONNECTION_FAILURES,
+  type ConnectionFailure,
   closeClusters,
   createCluster,
   disconnect,
   SEED_PRODUCTS,
   type StatementRecord,
 } from './harness';
+import { expectedRoute, type Route } from './reference';
+import { type GeneratedStatement, generatedStatements } from './statements';
 
 // Against real servers a cluster holds connections and a schema: free them after each test.
 afterEach(closeClusters);
@@ -235,7 +242,235 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
     await expectOnPrimary(cluster, 'CREATE INDEX products_by_name ON products (name)', [], why);
     await expectOnPrimary(cluster, 'TRUNCATE orders', [], why);
   });
+  it('classifies a catalogue of tricky statements like PostgreSQL does', async () => {
+    const cluster = await createCluster();
+    for (const entry of CATALOGUE) {
+      const router = routerFor(cluster);
+      await expectRoute(cluster, router, entry.sql, entry.params ?? [1], entry.route, entry.why);
+    }
+  });
+
+  it('classifies generated statements like a real SQL parser does', async () => {
+    const cluster = await createCluster();
+    await checkScenarios(
+      'replica-router: statements',
+      generatedStatements,
+      async (statement: GeneratedStatement) => {
+        const router = routerFor(cluster);
+        const route = statement.route ?? expectedRoute(statement.sql);
+        await expectRoute(cluster, router, statement.sql, statement.params, route, statement.why);
+      },
+      {
+        runs: 80,
+        explain: (statement) =>
+          `  router.query(${JSON.stringify(statement.sql)}${statement.params.length > 0 ? `, ${JSON.stringify(statement.params)}` : ''})\n  must go to ${
+            (statement.route ?? expectedRoute(statement.sql)) === 'replica' ? 'a replica' : 'the primary'
+          }: ${statement.why}.`,
+      },
+    );
+  });
 });
+
+interface CatalogueEntry {
+  sql: string;
+  params?: unknown[];
+  route: Route;
+  why: string;
+}
+
+/** Statements that fool the usual shortcuts, each with the reason it goes where it goes. */
+const CATALOGUE: CatalogueEntry[] = [
+  {
+    sql: 'SELECT/**/id FROM products WHERE id = $1',
+    route: 'replica',
+    why: 'a comment separates words like a space does',
+  },
+  {
+    sql: "SELECT id FROM products WHERE name <> 'update me' AND id = $1",
+    route: 'replica',
+    why: "'update me' is a string literal, not a command",
+  },
+  {
+    sql: 'SELECT name AS "update" FROM products WHERE id = $1',
+    route: 'replica',
+    why: '"update" is a quoted name, not a command',
+  },
+  {
+    sql: 'SELECT price_cents AS updated_at, id AS deleted, id AS insert_count FROM products WHERE id = $1',
+    route: 'replica',
+    why: 'updated_at, deleted and insert_count are names, not the keywords UPDATE, DELETE and INSERT',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE id = $1 -- delete later',
+    route: 'replica',
+    why: 'the DELETE is inside a -- comment',
+  },
+  {
+    sql: '/* insert\n   into */ SELECT id FROM products WHERE id = $1',
+    route: 'replica',
+    why: 'the INSERT INTO is inside a /* */ comment',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE name <> $$ for update $$ AND id = $1',
+    route: 'replica',
+    why: 'FOR UPDATE is inside a dollar-quoted string ($$ ... $$)',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE name <> $body$ delete me $body$ AND id = $1',
+    route: 'replica',
+    why: 'the DELETE is inside a dollar-quoted string with a tag ($body$ ... $body$)',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE name <> $$\nupdate\n$$ AND id = $1',
+    route: 'replica',
+    why: 'the UPDATE is inside a dollar-quoted string that spans lines',
+  },
+  {
+    sql: '  \n  with p as (select id from products where id = $1) select id from p',
+    route: 'replica',
+    why: 'a WITH whose parts only read is a read',
+  },
+  {
+    sql: "SELECT 'x' AS a, id FROM products WHERE id = $1 AND name <> 'update me'",
+    route: 'replica',
+    why: 'both string literals are only strings',
+  },
+  {
+    sql: 'SELECT $$x$$ AS a, id FROM products WHERE id = $1 FOR UPDATE -- $$',
+    route: 'primary',
+    why: 'FOR UPDATE sits between two dollar-quoted strings, not inside one: a dollar-quoted string ends at the first matching $$',
+  },
+  {
+    sql: '/* a */ SELECT id FROM products WHERE id = $1 FOR UPDATE /* b */',
+    route: 'primary',
+    why: 'FOR UPDATE sits between two comments, not inside one: a comment ends at the first */',
+  },
+  {
+    sql: "SELECT '--' AS dashes, id FROM products WHERE id = $1 FOR UPDATE",
+    route: 'primary',
+    why: 'the -- is inside a string literal, so it does not start a comment and FOR UPDATE is real',
+  },
+  {
+    sql: "SELECT '/*' AS opener, id FROM products WHERE id = $1 FOR SHARE -- */",
+    route: 'primary',
+    why: 'the /* is inside a string literal, so it does not start a comment and FOR SHARE is real',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE id = $1 FOR  SHARE',
+    route: 'primary',
+    why: 'FOR SHARE takes row locks (two spaces change nothing)',
+  },
+  {
+    sql: 'select id from products where id = $1 for\n\tkey   share',
+    route: 'primary',
+    why: 'FOR KEY SHARE takes row locks',
+  },
+  {
+    sql: 'SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE',
+    route: 'primary',
+    why: 'FOR NO KEY UPDATE takes row locks',
+  },
+  {
+    sql: "SELECT nextval ('order_numbers')",
+    params: [],
+    route: 'primary',
+    why: 'nextval() advances a sequence, even with a space before the parenthesis',
+  },
+  {
+    sql: "SELECT setval('order_numbers', 10)",
+    params: [],
+    route: 'primary',
+    why: 'setval() changes a sequence',
+  },
+  {
+    sql: 'SELECT pg_try_advisory_lock($1)',
+    route: 'primary',
+    why: 'an advisory lock taken on a replica protects nothing on the primary',
+  },
+  {
+    sql: "SELECT pg_notify('orders', 'placed')",
+    params: [],
+    route: 'primary',
+    why: 'pg_notify() sends a notification, which a standby cannot do',
+  },
+  {
+    sql: 'SELECT txid_current()',
+    params: [],
+    route: 'primary',
+    why: 'txid_current() assigns a transaction id, which a standby cannot do',
+  },
+  {
+    sql: 'SELECT id, name INTO products_copy FROM products',
+    params: [],
+    route: 'primary',
+    why: 'SELECT ... INTO creates a table',
+  },
+  {
+    sql: 'SELECT 1; DELETE FROM orders WHERE id = 0',
+    params: [],
+    route: 'primary',
+    why: 'the second statement is a DELETE',
+  },
+  {
+    sql: 'EXPLAIN ANALYZE DELETE FROM orders WHERE id = $1',
+    route: 'primary',
+    why: 'EXPLAIN ANALYZE runs the DELETE it explains',
+  },
+  {
+    sql: 'WITH gone AS (DELETE FROM orders WHERE id = $1 RETURNING id) SELECT count(*) AS n FROM gone',
+    route: 'primary',
+    why: 'a WITH ... DELETE changes data although the statement ends in a SELECT',
+  },
+  { sql: '(SELECT id FROM products WHERE id = $1)', route: 'either', why: 'either server may answer it' },
+  { sql: 'VALUES (1)', params: [], route: 'either', why: 'either server may answer it' },
+];
+
+/**
+ * Sends `sql` through a fresh router and checks where it went: a read must run on
+ * a replica only, anything else on the primary only; either way, what the router
+ * returns (or throws) must be what the server answered.
+ */
+async function expectRoute(
+  cluster: Cluster,
+  router: ReturnType<typeof routerFor>,
+  sql: string,
+  params: unknown[],
+  route: Route,
+  why: string,
+) {
+  const from = cluster.log.length;
+  const result = await attempt(() => router.query(sql, params));
+  const runs = cluster.log.slice(from).filter((run) => run.sql === sql);
+  const shown = JSON.stringify(sql);
+  if (runs.length === 0) {
+    const reason = result.ok
+      ? 'returned without running it anywhere'
+      : `threw "${result.error.message}" before sending it anywhere`;
+    expect.fail(`router.query(${shown}) ${reason}: a router must hand every statement to a server (${why})`);
+  }
+  const failed = runs.find((run) => run.outcome === 'error');
+  if (failed && runs.indexOf(failed) < runs.length - 1) {
+    expect.fail(
+      `${shown} failed on ${failed.server} with a SQL error ("${failed.error}", ${failed.code}) and the router ran it again on ${describeRuns(runs.slice(runs.indexOf(failed) + 1))}: a failed statement fails on every server. Only connection errors mean a server is gone.`,
+    );
+  }
+  if (!result.ok && !runs.some((run) => run.error === result.error.message)) {
+    expect.fail(
+      `router.query(${shown}) threw "${result.error.message}", which no server answered: the router's own code failed on it`,
+    );
+  }
+  if (route === 'replica' && !runs.every(onReplica)) {
+    expect.fail(
+      `${shown} only reads, but it ran on ${describeRuns(runs)}: ${why}. Reads sent to the primary take the capacity the replicas are there to add. Look past comments, string literals and quoted names before you decide, and match whole words (updated_at is not UPDATE).`,
+    );
+  }
+  if (route === 'primary' && runs.some(onReplica)) {
+    const refusal = runs.find((run) => onReplica(run) && run.error)?.error;
+    expect.fail(
+      `${shown} was sent to ${describeRuns(runs.filter(onReplica))}${refusal ? ` (which answered "${refusal}")` : ''}, but it must run on the primary: ${why}. When the router is not sure a statement only reads, the primary is the safe answer.`,
+    );
+  }
+}
 
 const isBegin = (sql: string) => /^\s*(begin|start\s+transaction)\b/i.test(sql);
 const isCommit = (sql: string) => /^\s*(commit|end)\b/i.test(sql);

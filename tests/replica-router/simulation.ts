@@ -28,7 +28,7 @@ import {
   SEED,
   type ServerOptions,
 } from './cluster';
-import { classify, pgError } from './reference';
+import { classify, pgError, standardStrings } from './reference';
 
 interface Write {
   sql: string;
@@ -199,7 +199,7 @@ export class SimulatedServer extends DatabaseServer {
       entry.sql,
     );
     this.database.sent(sql);
-    this.db.public.none(sql);
+    this.db.public.none(standardStrings(sql));
   }
 
   protected async execute(connection: number, sql: string, params: readonly unknown[]): Promise<QueryResult> {
@@ -240,7 +240,13 @@ export class SimulatedServer extends DatabaseServer {
       if (calls.includes('pg_current_wal_lsn')) throw pgError('recovery is in progress', '55000');
     }
     const { engine } = this.database.value;
-    const result = await this.database.running(sql, () => engine.query(sql, [...params]));
+    // pg-mem's parser knows no dollar-quoted strings: hand it standard ones.
+    const text = standardStrings(sql);
+    const result = await this.database
+      .running(sql, () => engine.query(text, [...params]))
+      .catch((error: unknown) => {
+        throw withSqlState(error);
+      });
     if (this.role === 'primary' && kind === 'write') {
       const write = { sql, params, executed: ++this.executed };
       if (open) open.writes.push(write);
@@ -264,6 +270,24 @@ export class SimulatedServer extends DatabaseServer {
       for (const entry of stream) if (entry.executed > since) this.applyReplicated(entry);
     }
   }
+}
+
+/** pg-mem's errors carry no SQLSTATE; PostgreSQL's always do. Give them the one PostgreSQL would. */
+const sqlStates: Array<[RegExp, string]> = [
+  [/column .* does not exist/, '42703'],
+  [/relation .* does not exist/, '42P01'],
+  [/function .* does not exist/, '42883'],
+  [/duplicate key/, '23505'],
+  [/invalid input syntax/, '22P02'],
+  [/division by zero/, '22012'],
+  [/syntax error/i, '42601'],
+];
+
+function withSqlState(error: unknown): unknown {
+  if (!(error instanceof Error) || typeof (error as { code?: unknown }).code === 'string') return error;
+  const message = error.message.split('\n')[0] ?? error.message;
+  const code = sqlStates.find(([pattern]) => pattern.test(message))?.[1] ?? 'XX000';
+  return Object.assign(error, { code, severity: 'ERROR' });
 }
 
 function literal(value: unknown): string {
