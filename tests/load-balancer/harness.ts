@@ -1,5 +1,3 @@
-import { gate } from '../support/settle';
-
 /**
  * How this is graded
  * ------------------
@@ -64,8 +62,11 @@ export type Behaviour =
   | 'refuse' //        connection refused: UpstreamError('error'), request never sent
   | 'reset' //         connection reset after the request was sent: UpstreamError('error')
   | 'timeout' //       proxy read timeout fired: UpstreamError('timeout')
-  | 'hold' //          keeps the request open until release(), then answers 200
+  | 'hold' //          keeps the request open until release(), then ends as release() says (200 by default)
   | { status: number }; // answers with this status (500, 503, 404...)
+
+/** How a held request ends: an answer, a reset or a timeout (a held request was sent, so it cannot be refused). */
+export type Ending = Exclude<Behaviour, 'hold' | 'refuse'>;
 
 export interface Attempt {
   /** Simulated time (from the clock the cluster was given). */
@@ -73,7 +74,7 @@ export interface Attempt {
   upstream: string;
   method: string;
   path: string;
-  /** "200", "500", "refused", "reset", "timeout" or "held". */
+  /** "200", "500", "refused", "reset", "timeout", "held" (still open) or "held, then 503" (released). */
   outcome: string;
   /** In-flight requests per upstream just before this attempt arrived. */
   inFlightBefore: Record<string, number>;
@@ -82,7 +83,7 @@ export interface Attempt {
 export class SimulatedUpstream {
   private behaviour: Behaviour = 'ok';
   private readonly scripted: Behaviour[] = [];
-  private held: Array<() => void> = [];
+  private held: Array<(ending: Ending) => void> = [];
   inFlight = 0;
 
   constructor(readonly name: string) {}
@@ -99,11 +100,23 @@ export class SimulatedUpstream {
     return this;
   }
 
-  /** Lets every held request answer 200. */
-  release(): void {
+  /** Ends every held request, oldest first, the same way (200 unless told otherwise). */
+  release(ending: Ending = 'ok'): void {
     const held = this.held;
     this.held = [];
-    for (const open of held) open();
+    for (const open of held) open(ending);
+  }
+
+  /** Ends the oldest held request; false when none is held. */
+  releaseOldest(ending: Ending = 'ok'): boolean {
+    const open = this.held.shift();
+    open?.(ending);
+    return open !== undefined;
+  }
+
+  /** How many requests this upstream holds open. */
+  get holding(): number {
+    return this.held.length;
   }
 
   /** Decides what the next request gets (used by the cluster). */
@@ -111,11 +124,11 @@ export class SimulatedUpstream {
     return this.scripted.shift() ?? this.behaviour;
   }
 
-  /** Holds one request open until release() (used by the cluster). */
-  hold(): Promise<void> {
-    const { wait, open } = gate();
-    this.held.push(open);
-    return wait;
+  /** Holds one request open until release() says how it ends (used by the cluster). */
+  hold(): Promise<Ending> {
+    return new Promise<Ending>((resolve) => {
+      this.held.push(resolve);
+    });
   }
 }
 
@@ -181,18 +194,22 @@ export class SimulatedCluster {
     const inFlightBefore = Object.fromEntries(
       [...this.upstreams].map(([key, value]) => [key, value.inFlight]),
     );
-    const behaviour = upstream.nextBehaviour();
-    this.log.push({
+    let behaviour = upstream.nextBehaviour();
+    const entry: Attempt = {
       at: this.now(),
       upstream: name,
       method: request.method,
       path: request.path,
       outcome: outcomeOf(behaviour),
       inFlightBefore,
-    });
+    };
+    this.log.push(entry);
     upstream.inFlight++;
     try {
-      if (behaviour === 'hold') await upstream.hold();
+      if (behaviour === 'hold') {
+        behaviour = await upstream.hold();
+        entry.outcome = `held, then ${outcomeOf(behaviour)}`;
+      }
       if (behaviour === 'refuse') throw new UpstreamError(name, 'error', false);
       if (behaviour === 'reset') throw new UpstreamError(name, 'error', true);
       if (behaviour === 'timeout') throw new UpstreamError(name, 'timeout', true);

@@ -3,20 +3,53 @@ import {
   type LoadBalancer,
   type LoadBalancerOptions,
 } from '@exercise/load-balancer/load-balancer';
-import { describe, expect, it } from 'vitest';
-import { manualClock } from '../support/clock';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeClock, installFakeClock } from '../support/clock';
+import { checkScenarios } from '../support/property';
 import { graderRandom } from '../support/seed';
 import { settle } from '../support/settle';
-import { type ProxyRequest, type ProxyResponse, SimulatedCluster } from './harness';
+import {
+  type Behaviour,
+  type Ending,
+  type ProxyRequest,
+  type ProxyResponse,
+  SimulatedCluster,
+} from './harness';
+import {
+  behaviours,
+  endings,
+  explain,
+  type Factory,
+  type Family,
+  healthyBehaviours,
+  healthyEndings,
+  nextUpstreamPresets,
+  playScenario,
+  scenarios,
+} from './scenarios';
 
 // ---------------------------------------------------------------------------
-// Helpers: a fresh cluster, clock and load balancer per test.
+// Helpers: a fresh cluster, simulated clock and load balancer per test.
 // ---------------------------------------------------------------------------
 
 type Extra = Partial<Omit<LoadBalancerOptions, 'send' | 'now'>>;
 
+let installed: FakeClock | undefined;
+
+afterEach(() => {
+  installed?.restore();
+  installed = undefined;
+});
+
+/** Simulated time: Date and the timers are fake, so a balancer that waits on a timer runs in simulated time. */
+function simulatedClock(): FakeClock {
+  installed ??= installFakeClock();
+  return installed;
+}
+
 function setup(names: string[], extra: Extra = {}) {
-  const clock = manualClock();
+  const clock = simulatedClock();
   const cluster = new SimulatedCluster(names, clock.now);
   const lb = createLoadBalancer({
     upstreams: names.map((name) => ({ name })),
@@ -83,7 +116,7 @@ function start(lb: LoadBalancer, request: ProxyRequest, started: Started[]): voi
 /** Starts one request, lets it reach its upstream, and surfaces any request that has already failed. */
 async function startAndSettle(lb: LoadBalancer, request: ProxyRequest, started: Started[]): Promise<void> {
   start(lb, request, started);
-  await settle(2);
+  await settle();
   const failed = started.find((entry) => entry.error !== undefined);
   if (failed) throw failed.error;
 }
@@ -111,6 +144,87 @@ function expectInTurn(order: readonly string[], names: readonly string[], what: 
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Generated scenarios: random configurations and sequences of requests, failures of every kind,
+// held requests (concurrency), releases and clock moves, played against your load balancer and
+// checked step by step against a model of nginx (nginx-model.ts). A failure prints the smallest
+// scenario that shows it.
+// ---------------------------------------------------------------------------
+
+const RUNS = 30;
+
+async function generated(label: string, family: Family): Promise<void> {
+  const clock = simulatedClock();
+  await checkScenarios(
+    label,
+    scenarios(family),
+    (scenario) => playScenario(createLoadBalancer as unknown as Factory, clock, scenario),
+    { runs: RUNS, explain },
+  );
+}
+
+const everyMethod = ['GET', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+const roundRobinScenarios: Family = {
+  strategies: ['round-robin'],
+  maxFails: [1],
+  maxTries: [0],
+  nextUpstream: [undefined],
+  methods: ['GET'],
+  behaviours: healthyBehaviours,
+  endings: healthyEndings,
+  mix: [5, 2, 0, 3],
+  maxSteps: 20,
+};
+
+const leastConnectionsScenarios: Family = {
+  strategies: ['least-connections'],
+  maxFails: [0, 100],
+  maxTries: [0, 1],
+  nextUpstream: [undefined],
+  methods: ['GET'],
+  behaviours: fc.constantFrom<Behaviour>('ok', 'hold', 'hold', 'refuse', 'timeout'),
+  endings: fc.constantFrom<Ending>('ok', 'ok', 'reset', 'timeout'),
+  mix: [5, 2, 0, 4],
+  maxSteps: 20,
+};
+
+const weightedScenarios: Family = {
+  strategies: ['weighted-round-robin'],
+  maxFails: [1],
+  maxTries: [0],
+  nextUpstream: [undefined],
+  methods: ['GET'],
+  behaviours: healthyBehaviours,
+  endings: healthyEndings,
+  mix: [5, 1, 0, 2],
+  maxSteps: 20,
+};
+
+const healthScenarios: Family = {
+  strategies: ['round-robin', 'weighted-round-robin', 'least-connections'],
+  maxFails: [0, 1, 1, 2, 3],
+  maxTries: [1],
+  nextUpstream: nextUpstreamPresets,
+  methods: ['GET'],
+  behaviours,
+  endings,
+  mix: [6, 3, 3, 2],
+  maxSteps: 25,
+};
+
+const retryScenarios: Family = {
+  strategies: ['round-robin', 'weighted-round-robin', 'least-connections'],
+  maxFails: [1, 2, 100],
+  maxTries: [0, 0, 1, 2, 3, 4],
+  nextUpstream: nextUpstreamPresets,
+  methods: everyMethod,
+  behaviours,
+  endings,
+  mix: [6, 3, 2, 2],
+  maxSteps: 25,
+};
 
 // ---------------------------------------------------------------------------
 
@@ -150,6 +264,9 @@ describe('task 1: Round-robin across the upstreams', () => {
     expectInTurn(order, ['a', 'b', 'c'], '6 concurrent requests');
     await finish(cluster, started);
   });
+
+  it('matches nginx in generated scenarios of concurrent requests', () =>
+    generated('load-balancer round-robin', roundRobinScenarios));
 });
 
 // ---------------------------------------------------------------------------
@@ -175,6 +292,20 @@ function expectLeastBusy(cluster: SimulatedCluster, from: number, hint = ''): vo
 }
 
 describe('task 2: Least-connections', () => {
+  it('rotates ties: with every upstream idle, requests go round in turn, not all to the first', async () => {
+    const { cluster, lb } = setup(['a', 'b', 'c'], { strategy: 'least-connections' });
+    const order = await sendMany(lb, cluster, 6);
+    if (countOf(order, 'a') > 2) {
+      throw new Error(
+        `6 requests, one at a time, to 3 idle upstreams went to ${list(order)}: every tie (all at 0 in flight) ` +
+          'went to the first upstream in the list. When several upstreams are equally least busy, least-connections ' +
+          'must rotate among them (nginx uses round-robin among the tied ones), or at low traffic one server takes ' +
+          'all the load and the others sit idle.',
+      );
+    }
+    expectInTurn(order, ['a', 'b', 'c'], '6 sequential requests to idle upstreams (every pick a tie)');
+  });
+
   it('sends each request to the upstream with the fewest requests in flight', async () => {
     const { cluster, lb } = setup(['a', 'b', 'c'], { strategy: 'least-connections' });
     for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('hold');
@@ -210,6 +341,9 @@ describe('task 2: Least-connections', () => {
     );
     await finish(cluster, started);
   });
+
+  it('matches nginx in generated scenarios of concurrent, slow and failing requests', () =>
+    generated('load-balancer least-connections', leastConnectionsScenarios));
 });
 
 // ---------------------------------------------------------------------------
@@ -243,7 +377,7 @@ function longestRun(order: readonly string[]): { name: string; length: number } 
 
 describe('task 3: Smooth weighted round-robin', () => {
   it("weights 5, 1, 1 give nginx's sequence a, a, b, a, c, a, a", async () => {
-    const clock = manualClock();
+    const clock = simulatedClock();
     const cluster = new SimulatedCluster(['a', 'b', 'c'], clock.now);
     const lb = createLoadBalancer({
       upstreams: [
@@ -282,7 +416,7 @@ describe('task 3: Smooth weighted round-robin', () => {
     const upstreams = [...weights.slice(0, 3), { name: 'e' }];
     const all = [...weights.slice(0, 3), { name: 'e', weight: 1 }];
     const total = all.reduce((sum, { weight }) => sum + weight, 0);
-    const clock = manualClock();
+    const clock = simulatedClock();
     const cluster = new SimulatedCluster(
       all.map(({ name }) => name),
       clock.now,
@@ -307,6 +441,9 @@ describe('task 3: Smooth weighted round-robin', () => {
       `with weights ${config}, the order should be nginx's smooth weighted round-robin`,
     ).toBe(smoothSequence(all, 3 * total).join(', '));
   });
+
+  it('matches nginx in generated scenarios with random weights', () =>
+    generated('load-balancer weighted', weightedScenarios));
 });
 
 // ---------------------------------------------------------------------------
@@ -326,18 +463,21 @@ describe('task 4: Passive health checks: max_fails and fail_timeout', () => {
     ).toBe(0);
   });
 
-  it('brings an upstream back once fail_timeout has passed, not before', async () => {
+  it('keeps it out for fail_timeout after its last failure (10 s still out), and tries it again just after', async () => {
     const { clock, cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 1, failTimeoutMs: 10_000 });
     cluster.upstream('a').queue('refuse');
     await sendMany(lb, cluster, 3);
     clock.advance(9_999);
-    const early = await sendMany(lb, cluster, 6);
+    const early = await sendMany(lb, cluster, 3);
+    clock.advance(1);
+    const boundary = await sendMany(lb, cluster, 3);
     expect(
-      countOf(early, 'a'),
-      `a failed and max_fails is 1: it should stay out for the whole fail_timeout of 10 s, but it got requests ` +
-        'again after 9.999 s',
+      countOf(early, 'a') + countOf(boundary, 'a'),
+      `a failed at t=0 s and max_fails is 1: it stays out while at most fail_timeout (10 s) has passed since ` +
+        `that failure (nginx: now - checked <= fail_timeout), but it got requests at t=9.999 s (${countOf(early, 'a')}) ` +
+        `or at exactly t=10 s (${countOf(boundary, 'a')})`,
     ).toBe(0);
-    clock.advance(2);
+    clock.advance(1);
     const after = await sendMany(lb, cluster, 6);
     if (countOf(after, 'a') === 0) {
       throw new Error(
@@ -346,6 +486,25 @@ describe('task 4: Passive health checks: max_fails and fail_timeout', () => {
           'the load balancer must try it again, or one blip during a deploy removes capacity for good.',
       );
     }
+  });
+
+  it('counts fail_timeout from the last failure, not the first', async () => {
+    const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
+      maxTries: 1,
+      maxFails: 2,
+      failTimeoutMs: 10_000,
+    });
+    cluster.upstream('a').queue('refuse', 'refuse');
+    await sendMany(lb, cluster, 3);
+    clock.advance(4_000);
+    await sendMany(lb, cluster, 3);
+    clock.advance(8_000);
+    const at12 = await sendMany(lb, cluster, 6);
+    expect(
+      countOf(at12, 'a'),
+      'a failed at t=0 s and at t=4 s (max_fails 2): it is out until fail_timeout (10 s) after its last ' +
+        `failure, t=14 s, but at t=12 s it got ${countOf(at12, 'a')} of 6 requests`,
+    ).toBe(0);
   });
 
   it('keeps an upstream in with fewer than max_fails failures, and takes it out at max_fails', async () => {
@@ -378,29 +537,222 @@ describe('task 4: Passive health checks: max_fails and fail_timeout', () => {
     ).toBe(0);
   });
 
-  it('never adds up failures that are further apart than fail_timeout', async () => {
+  it('never takes an upstream out when max_fails is 0', async () => {
+    const { clock, cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 1, maxFails: 0 });
+    cluster.upstream('a').behave('refuse');
+    const order = await sendMany(lb, cluster, 9);
+    clock.advance(1_000);
+    const later = await sendMany(lb, cluster, 6);
+    expect(
+      countOf(order, 'a') + countOf(later, 'a'),
+      `with maxFails 0 (nginx max_fails=0: no failure accounting) a must stay in rotation however often it fails, ` +
+        `so round-robin gives it 5 of 15 requests; it got ${countOf(order, 'a') + countOf(later, 'a')}`,
+    ).toBe(5);
+  });
+
+  it('gives a still-dead upstream exactly one trial request after fail_timeout, then takes it out again at once', async () => {
+    const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
+      maxTries: 1,
+      maxFails: 3,
+      failTimeoutMs: 10_000,
+    });
+    cluster.upstream('a').behave('refuse');
+    await sendMany(lb, cluster, 9);
+    expect(cluster.attempts('a'), 'a should fail 3 requests (max_fails 3) before it is taken out').toBe(3);
+    for (const [wait, when] of [
+      [10_001, 't=10.001 s'],
+      [5_001, 't=20.002 s'],
+    ] as const) {
+      clock.advance(wait);
+      const probe = await sendMany(lb, cluster, 9);
+      if (countOf(probe, 'a') !== 1) {
+        throw new Error(
+          `a refused 3 requests (max_fails 3) and was out; at ${when}, fail_timeout after its last failure, it got ` +
+            `${countOf(probe, 'a')} of the next 9 requests (${list(probe)}), and it still refuses every one. nginx ` +
+            'sends a recovering upstream exactly one trial request: if it fails, the upstream is out for another ' +
+            'fail_timeout at once. A count of failures in a sliding window gives a dead server max_fails fresh ' +
+            'failures every cycle, each one an error (or a slow retry) for a client.',
+        );
+      }
+      clock.advance(5_000);
+      const meanwhile = await sendMany(lb, cluster, 6);
+      expect(
+        countOf(meanwhile, 'a'),
+        `a failed its trial request; 5 s later (less than fail_timeout) it must still be out, but it got ${countOf(meanwhile, 'a')} of 6`,
+      ).toBe(0);
+    }
+  });
+
+  it('sends one trial at a time even with requests in flight, and a good trial brings the upstream fully back', async () => {
+    const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
+      maxTries: 1,
+      maxFails: 1,
+      failTimeoutMs: 10_000,
+    });
+    cluster.upstream('a').queue('refuse');
+    await sendMany(lb, cluster, 3);
+    clock.advance(10_001);
+    for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('hold');
+    const started: Started[] = [];
+    const from = cluster.log.length;
+    for (let i = 1; i <= 6; i++) await startAndSettle(lb, GET(`/burst-${i}`), started);
+    const burst = cluster.order().slice(from);
+    expect(
+      countOf(burst, 'a'),
+      `a failed at t=0 s; at t=10.001 s six requests arrived together and a got ${countOf(burst, 'a')} of them ` +
+        `(${list(burst)}). After fail_timeout a recovering upstream gets one trial request, and while that trial is ` +
+        'in flight it stays out: a server still down must not take a burst of clients with it.',
+    ).toBe(1);
+    await finish(cluster, started);
+    for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('ok');
+    const back = await sendMany(lb, cluster, 6);
+    expect(
+      countOf(back, 'a'),
+      `a's trial request succeeded, so a is back in rotation with its failures forgiven; round-robin should give ` +
+        `it 2 of the next 6 requests, it got ${countOf(back, 'a')}`,
+    ).toBe(2);
+  });
+
+  it('does not let successes within fail_timeout forgive earlier failures', async () => {
     const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
       maxTries: 1,
       maxFails: 2,
       failTimeoutMs: 10_000,
     });
-    cluster.upstream('a').queue('refuse');
+    cluster.upstream('a').queue('refuse', 'ok', 'refuse');
     await sendMany(lb, cluster, 3);
-    clock.advance(11_000);
-    // a answers a request successfully, then fails once more.
-    cluster.upstream('a').queue('ok', 'refuse');
-    await sendMany(lb, cluster, 6);
-    clock.advance(500);
+    clock.advance(5_000);
+    await sendMany(lb, cluster, 3);
+    clock.advance(3_000);
+    await sendMany(lb, cluster, 3);
+    clock.advance(1_000);
     const later = await sendMany(lb, cluster, 6);
-    if (countOf(later, 'a') === 0) {
-      throw new Error(
-        'a failed at t=0 s, served a request successfully at t=11 s, then failed once at t=11 s: that is one ' +
-          'failure within fail_timeout (10 s), not max_fails=2, yet a was taken out. Failures older than ' +
-          'fail_timeout must stop counting; counting them forever means every server is eventually removed by ' +
-          'rare, unrelated errors.',
-      );
+    expect(
+      countOf(later, 'a'),
+      'a failed at t=0 s, answered one request at t=5 s, and failed again at t=8 s: with max_fails 2 that is ' +
+        `its second failure and it must be out, but at t=9 s it got ${countOf(later, 'a')} of 6 requests. In ` +
+        'nginx a success does not forgive failures until fail_timeout has passed since the last one: a server ' +
+        'that fails every other request is not healthy.',
+    ).toBe(0);
+  });
+
+  it('forgives failures only after a success more than fail_timeout after the last failure', async () => {
+    for (const [gap, forgiven] of [
+      [10_000, false],
+      [10_001, true],
+    ] as const) {
+      const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
+        maxTries: 1,
+        maxFails: 2,
+        failTimeoutMs: 10_000,
+      });
+      cluster.upstream('a').queue('refuse', 'ok', 'refuse');
+      await sendMany(lb, cluster, 3);
+      clock.advance(gap);
+      await sendMany(lb, cluster, 3);
+      clock.advance(500);
+      await sendMany(lb, cluster, 3);
+      clock.advance(500);
+      const later = await sendMany(lb, cluster, 6);
+      const when = `${seconds(gap)} after`;
+      if (forgiven) {
+        expect(
+          countOf(later, 'a'),
+          `a failed at t=0 s, answered a request ${when} (more than fail_timeout, 10 s, later: that success ` +
+            'forgives the old failure) and failed once more 0.5 s later: one failure, max_fails 2, so it must stay ' +
+            `in, but it got ${countOf(later, 'a')} of 6 requests. Failures older than fail_timeout must stop counting ` +
+            'once the server answers again, or rare unrelated errors eventually remove every server.',
+        ).toBe(2);
+      } else {
+        expect(
+          countOf(later, 'a'),
+          `a failed at t=0 s, answered a request exactly ${when} (not more than fail_timeout, so nginx does not ` +
+            'forgive the failure yet) and failed again 0.5 s later: that is its second failure (max_fails 2), so it ' +
+            `must be out, but it got ${countOf(later, 'a')} of 6 requests`,
+        ).toBe(0);
+      }
+      installed?.restore();
+      installed = undefined;
     }
   });
+
+  it('adds up failures further apart than fail_timeout when no success came between them', async () => {
+    const { clock, cluster, lb } = setup(['a', 'b', 'c'], {
+      maxTries: 1,
+      maxFails: 2,
+      failTimeoutMs: 10_000,
+    });
+    cluster.upstream('a').behave('refuse');
+    await sendMany(lb, cluster, 3);
+    clock.advance(15_000);
+    await sendMany(lb, cluster, 3);
+    clock.advance(1_000);
+    const later = await sendMany(lb, cluster, 6);
+    expect(
+      countOf(later, 'a'),
+      'a refused a request at t=0 s and the next one it got, at t=15 s, with no success in between: nginx ' +
+        'keeps counting (its failure count is reset only by a success, once fail_timeout has passed since the ' +
+        'last failure), so that is failure 2 of max_fails 2 and a must be out; at t=16 s it got ' +
+        `${countOf(later, 'a')} of 6 requests. A server that fails every request it gets is down, however ` +
+        'little traffic reaches it; a count that restarts whenever failures are fail_timeout apart never sees it.',
+    ).toBe(0);
+  });
+
+  it('counts only failed attempts: a 404 never, a 5xx only when nextUpstream lists it', async () => {
+    const cases: Array<{ extra: Extra; behaviour: Behaviour; counted: boolean; what: string }> = [
+      {
+        extra: {},
+        behaviour: { status: 500 },
+        counted: false,
+        what: 'a 500 with nextUpstream left out (error, timeout)',
+      },
+      { extra: {}, behaviour: { status: 404 }, counted: false, what: 'a 404' },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_404', 'http_403'] },
+        behaviour: { status: 404 },
+        counted: false,
+        what: "a 404 with nextUpstream listing 'http_404' (passed on, but never a failure)",
+      },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_503'] },
+        behaviour: { status: 503 },
+        counted: true,
+        what: "a 503 with nextUpstream listing 'http_503'",
+      },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_429'] },
+        behaviour: { status: 429 },
+        counted: true,
+        what: "a 429 with nextUpstream listing 'http_429'",
+      },
+      {
+        extra: { nextUpstream: ['timeout'] },
+        behaviour: 'refuse',
+        counted: true,
+        what: "a refused connection with nextUpstream ['timeout'] (errors and timeouts always count)",
+      },
+    ];
+    for (const { extra, behaviour, counted, what } of cases) {
+      const { clock, cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 1, ...extra });
+      cluster.upstream('a').queue(behaviour);
+      await sendMany(lb, cluster, 3);
+      clock.advance(1_000);
+      const later = await sendMany(lb, cluster, 6);
+      expect(
+        countOf(later, 'a'),
+        counted
+          ? `after ${what} at t=0 s (max_fails 1), a should be out for fail_timeout, but it got ${countOf(later, 'a')} of 6 requests`
+          : `after ${what} at t=0 s, a should still be in rotation (2 of 6 requests): that answer is not a failed ` +
+              `attempt, but a got ${countOf(later, 'a')}. An upstream answering "not found" is working; counting it ` +
+              'as a failure lets one bad link take every server out.',
+      ).toBe(counted ? 0 : 2);
+      installed?.restore();
+      installed = undefined;
+    }
+  });
+
+  it('matches nginx in generated scenarios of failures, recoveries and clock moves', () =>
+    generated('load-balancer health', healthScenarios));
 });
 
 // ---------------------------------------------------------------------------
@@ -409,95 +761,221 @@ function expectEachOnce(tried: readonly string[], request: string): void {
   const repeated = tried.find((name, index) => tried.indexOf(name) !== index);
   if (repeated !== undefined) {
     throw new Error(
-      `${request} tried ${list(tried)}: it went back to the same upstream (${repeated}) after it failed. The next ` +
-        'try must go to the next upstream: the one that just failed is the least likely to answer, and hammering ' +
-        'it makes its recovery slower.',
+      `${request} tried ${list(tried)}: it went back to an upstream it had already tried (${repeated}). Each ` +
+        'try must go to an upstream this request has not tried yet, not merely a different one from the last: ' +
+        'a server that just failed is the least likely to answer, and hammering it slows its recovery.',
     );
   }
 }
 
 describe('task 5: Retry on the next upstream', () => {
-  it('passes a GET to the next upstream after an error, a timeout or a 5xx, but not after a 404', async () => {
-    for (const [first, second] of [
-      ['refuse', 'timeout'],
-      [{ status: 500 }, 'reset'],
-    ] as const) {
-      const { cluster, lb } = setup(['a', 'b', 'c']);
-      cluster.upstream('a').behave(first);
-      cluster.upstream('b').behave(second);
+  it('passes a GET on after an error or a timeout, and after a status only when nextUpstream lists it', async () => {
+    const cases: Array<{ extra: Extra; a: Behaviour; b: Behaviour; what: string }> = [
+      { extra: {}, a: 'refuse', b: 'timeout', what: 'a refuses, b times out' },
+      { extra: {}, a: 'reset', b: 'refuse', what: 'a resets the connection, b refuses' },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_500'] },
+        a: { status: 500 },
+        b: 'reset',
+        what: "a answers 500 (listed as 'http_500'), b resets",
+      },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_404'] },
+        a: { status: 404 },
+        b: { status: 404 },
+        what: "a and b answer 404 (listed as 'http_404')",
+      },
+    ];
+    for (const { extra, a, b, what } of cases) {
+      const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100, ...extra });
+      cluster.upstream('a').behave(a);
+      cluster.upstream('b').behave(b);
       const response = await answer(lb, cluster, GET('/cart'));
       const tried = cluster.order();
       expectEachOnce(tried, 'GET /cart');
-      const what = `a: ${JSON.stringify(first)}, b: ${JSON.stringify(second)}, c: healthy`;
       expect(
-        response.status,
-        `with ${what}, GET /cart tried ${list(tried)} and the client got ${response.status}: an idempotent request ` +
-          'that failed on one upstream should be passed to the next until one answers',
-      ).toBe(200);
-      expect(response.upstream, 'the 200 can only come from c').toBe('c');
+        `${response.status} from ${response.upstream ?? 'the load balancer'}`,
+        `${what}, c is healthy: GET /cart tried ${list(tried)}. A GET whose try failed in a way nextUpstream ` +
+          'lists should be passed to the next upstream until one answers',
+      ).toBe('200 from c');
+      installed?.restore();
+      installed = undefined;
     }
-    const { cluster, lb } = setup(['a', 'b', 'c']);
-    for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave({ status: 404 });
-    const notFound = await answer(lb, cluster, GET('/no-such-page'));
-    expect(
-      cluster.attempts(),
-      `GET /no-such-page tried ${list(cluster.order())}: a 404 is the application's answer, not a failed ` +
-        'upstream; retrying it only multiplies load',
-    ).toBe(1);
-    expect(notFound.status, 'the client should get the 404').toBe(404);
+    const unlisted: Array<{ extra: Extra; behaviour: Behaviour; status: number; what: string }> = [
+      {
+        extra: {},
+        behaviour: { status: 500 },
+        status: 500,
+        what: 'a 500 with nextUpstream left out (error, timeout)',
+      },
+      { extra: {}, behaviour: { status: 404 }, status: 404, what: 'a 404' },
+      {
+        extra: { nextUpstream: ['error', 'timeout', 'http_502'] },
+        behaviour: { status: 503 },
+        status: 503,
+        what: "a 503 when nextUpstream lists 'http_502' but not 'http_503'",
+      },
+      {
+        extra: { nextUpstream: ['timeout'] },
+        behaviour: 'refuse',
+        status: 502,
+        what: "a refused connection with nextUpstream ['timeout']",
+      },
+      {
+        extra: { nextUpstream: ['off'] },
+        behaviour: 'timeout',
+        status: 504,
+        what: "a timeout with nextUpstream ['off']",
+      },
+    ];
+    for (const { extra, behaviour, status, what } of unlisted) {
+      const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100, ...extra });
+      for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave(behaviour);
+      const response = await answer(lb, cluster, GET('/page'));
+      expect(
+        cluster.attempts(),
+        `after ${what}, GET /page tried ${list(cluster.order())}: only the cases nextUpstream lists are passed to ` +
+          "another upstream (nginx's proxy_next_upstream, default 'error timeout'); anything else goes to the client " +
+          'as it is. Retrying an answer that is not listed only multiplies load.',
+      ).toBe(1);
+      expect(response.status, `after ${what} the client should get ${status}`).toBe(status);
+      installed?.restore();
+      installed = undefined;
+    }
   });
 
-  it('gives up after every upstream or maxTries tries: the last 5xx, else 502 (error) or 504 (timeout)', async () => {
-    const cases = [
-      { behaviour: { status: 503 }, status: 503, kind: 'a 503 from every upstream' },
-      { behaviour: 'refuse', status: 502, kind: 'connection refused everywhere' },
-      { behaviour: 'timeout', status: 504, kind: 'a timeout everywhere' },
-    ] as const;
-    for (const { behaviour, status, kind } of cases) {
-      const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100 });
-      for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave(behaviour);
+  it("gives up after every upstream or maxTries tries, with the last try's outcome: its response, else 502 (error) or 504 (timeout)", async () => {
+    const listed: Extra = { maxFails: 100, nextUpstream: ['error', 'timeout', 'http_503'] };
+    const cases: Array<{ behaviours: Behaviour[]; status: number; from?: number; kind: string }> = [
+      {
+        behaviours: [{ status: 503 }, { status: 503 }, { status: 503 }],
+        status: 503,
+        from: 2,
+        kind: 'a 503 from every upstream',
+      },
+      { behaviours: ['refuse', 'refuse', 'refuse'], status: 502, kind: 'connection refused everywhere' },
+      { behaviours: ['timeout', 'timeout', 'timeout'], status: 504, kind: 'a timeout everywhere' },
+      {
+        behaviours: [{ status: 503 }, 'timeout', 'reset'],
+        status: 502,
+        kind: 'a 503, then a timeout, then a reset',
+      },
+      {
+        behaviours: ['refuse', { status: 503 }, 'timeout'],
+        status: 504,
+        kind: 'a refusal, then a 503, then a timeout',
+      },
+      {
+        behaviours: ['timeout', 'reset', { status: 503 }],
+        status: 503,
+        from: 2,
+        kind: 'a timeout, then a reset, then a 503',
+      },
+    ];
+    for (const { behaviours, status, from, kind } of cases) {
+      const { cluster, lb } = setup(['a', 'b', 'c'], listed);
+      ['a', 'b', 'c'].forEach((name, i) => {
+        cluster.upstream(name).behave(behaviours[i] as Behaviour);
+      });
       const response = await answer(lb, cluster, GET('/checkout'));
       const tried = cluster.order();
       expectEachOnce(tried, 'GET /checkout');
-      expect(tried.length, `with ${kind}, GET /checkout should try each of the 3 upstreams once`).toBe(3);
       expect(
-        response.status,
-        `with ${kind}, the client got ${response.status} after trying ${list(tried)}; it should get ${status}` +
+        tried.join(', '),
+        `with ${kind}, GET /checkout should try each of the 3 upstreams once, in turn`,
+      ).toBe('a, b, c');
+      const wanted = from === undefined ? `${status}` : `${status} from ${tried[from]}`;
+      expect(
+        from === undefined ? `${response.status}` : `${response.status} from ${response.upstream}`,
+        `with ${kind}, the client got ${response.status} after trying ${list(tried)}; it should get the outcome of the ` +
+          `last try, ${wanted}: ` +
           (status === 503
-            ? " (the last upstream's own 5xx response, passed through)"
+            ? "that upstream's own 503 response, passed through as it was"
             : status === 502
-              ? ' (Bad Gateway: no upstream could be reached)'
-              : ' (Gateway Timeout: the upstreams did not answer in time)'),
-      ).toBe(status);
-      if (status === 503) {
-        expect(response.upstream, 'the 503 passed through should be the last upstream tried').toBe(tried[2]);
-      }
+              ? '502 Bad Gateway, because the last upstream could not be reached'
+              : '504 Gateway Timeout, because the last upstream did not answer in time'),
+      ).toBe(wanted);
+      installed?.restore();
+      installed = undefined;
     }
-    const { cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 2, maxFails: 100 });
-    for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('refuse');
-    const response = await answer(lb, cluster, GET('/checkout'));
-    expect(
-      cluster.attempts(),
-      `with maxTries 2 and every upstream refusing, GET /checkout tried ${list(cluster.order())}: maxTries ` +
-        '(nginx proxy_next_upstream_tries) caps the tries per request, so one request cannot multiply into a ' +
-        'storm of retries while the whole backend is struggling',
-    ).toBe(2);
-    expect(response.status, 'after the last try was refused the client should get 502').toBe(502);
+    for (const [maxTries, tries] of [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 3],
+    ] as const) {
+      const { cluster, lb } = setup(['a', 'b', 'c'], { maxTries, maxFails: 100 });
+      for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('refuse');
+      const response = await answer(lb, cluster, GET('/checkout'));
+      expect(
+        cluster.attempts(),
+        `with maxTries ${maxTries}, 3 upstreams and every one refusing, GET /checkout tried ${list(cluster.order())}: ` +
+          `it should make ${tries} tr${tries === 1 ? 'y' : 'ies'}. maxTries (nginx proxy_next_upstream_tries) caps the ` +
+          'tries per request, the first one included, and no upstream is tried twice for one request',
+      ).toBe(tries);
+      expect(response.status, 'after the last try was refused the client should get 502').toBe(502);
+      installed?.restore();
+      installed = undefined;
+    }
   });
 
-  it('does not retry a POST or PATCH the upstream may have received, unless retryNonIdempotent is set', async () => {
+  it('never goes back to an upstream this request already tried', async () => {
+    for (const strategy of ['weighted-round-robin', 'least-connections'] as const) {
+      const clock = simulatedClock();
+      const cluster = new SimulatedCluster(['a', 'b', 'c'], clock.now);
+      const lb = createLoadBalancer({
+        upstreams: [
+          { name: 'a', weight: 5 },
+          { name: 'b', weight: 1 },
+          { name: 'c', weight: 1 },
+        ],
+        strategy,
+        send: cluster.send,
+        now: clock.now,
+        maxFails: 100,
+      });
+      for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('refuse');
+      for (let i = 1; i <= 3; i++) {
+        const from = cluster.log.length;
+        const response = await answer(lb, cluster, GET(`/search-${i}`));
+        const tried = cluster.order().slice(from);
+        expectEachOnce(
+          tried,
+          `GET /search-${i} (${strategy}${strategy === 'weighted-round-robin' ? ', a=5, b=1, c=1' : ''})`,
+        );
+        expect(
+          tried.length,
+          `GET /search-${i} should try each of the 3 refusing upstreams once (${strategy})`,
+        ).toBe(3);
+        expect(response.status, 'every upstream refused: 502').toBe(502);
+      }
+      installed?.restore();
+      installed = undefined;
+    }
+  });
+
+  it('does not pass on a POST, PATCH or LOCK the upstream may have received, unless nextUpstream lists non_idempotent', async () => {
     const cases = [
       { method: 'POST', behaviour: 'timeout', status: 504, what: 'timed out' },
-      { method: 'POST', behaviour: { status: 500 }, status: 500, what: 'answered 500' },
+      {
+        method: 'POST',
+        behaviour: { status: 503 },
+        status: 503,
+        what: "answered 503 (listed as 'http_503')",
+      },
       {
         method: 'PATCH',
         behaviour: 'reset',
         status: 502,
         what: 'reset the connection after reading the request',
       },
+      { method: 'LOCK', behaviour: 'timeout', status: 504, what: 'timed out' },
     ] as const;
     for (const { method, behaviour, status, what } of cases) {
-      const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100 });
+      const { cluster, lb } = setup(['a', 'b', 'c'], {
+        maxFails: 100,
+        nextUpstream: ['error', 'timeout', 'http_503'],
+      });
       for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave(behaviour);
       const response = await answer(lb, cluster, { method, path: '/orders' });
       const tried = cluster.order();
@@ -505,16 +983,32 @@ describe('task 5: Retry on the next upstream', () => {
         tried.length,
         `${method} /orders was sent to ${list(tried)}: the first upstream ${what}, so it may already have ` +
           `created the order, and the retry can create it twice. A ${method} is not idempotent: like nginx ` +
-          '(since 1.9.13), do not pass it to another upstream once it was sent, unless retryNonIdempotent is set.',
+          "(since 1.9.13), do not pass it to another upstream once it was sent, unless nextUpstream lists 'non_idempotent'.",
       ).toBe(1);
       expect(response.status, `the client should get ${status} for the one try that ${what}`).toBe(status);
+      installed?.restore();
+      installed = undefined;
     }
-    const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100, retryNonIdempotent: true });
+    for (const method of ['PUT', 'DELETE', 'HEAD']) {
+      const { cluster, lb } = setup(['a', 'b', 'c'], { maxFails: 100 });
+      cluster.upstream('a').behave('timeout');
+      const response = await answer(lb, cluster, { method, path: '/orders/7' });
+      expect(
+        `${response.status} after ${list(cluster.order())}`,
+        `${method} is idempotent (doing it twice has the effect of doing it once), so after a timeout on a it should be passed to b`,
+      ).toBe('200 after a, b');
+      installed?.restore();
+      installed = undefined;
+    }
+    const { cluster, lb } = setup(['a', 'b', 'c'], {
+      maxFails: 100,
+      nextUpstream: ['error', 'timeout', 'non_idempotent'],
+    });
     for (const name of ['a', 'b', 'c']) cluster.upstream(name).behave('timeout');
     await answer(lb, cluster, { method: 'POST', path: '/orders' });
     expect(
       cluster.attempts(),
-      'with retryNonIdempotent: true (nginx non_idempotent) a POST that timed out should be passed on like a GET',
+      "with nextUpstream listing 'non_idempotent' a POST that timed out should be passed on like a GET",
     ).toBe(3);
   });
 
@@ -548,6 +1042,9 @@ describe('task 5: Retry on the next upstream', () => {
         'wasted try.',
     ).toBe(0);
   });
+
+  it('matches nginx in generated scenarios of retries, methods, maxTries and nextUpstream', () =>
+    generated('load-balancer retries', retryScenarios));
 });
 
 // ---------------------------------------------------------------------------
