@@ -57,7 +57,7 @@ function duration(ms: number): string {
 /** Runs one call of the service; a thrown error becomes a message that says what it means in production. */
 async function attempt<T>(h: Harness, what: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await driven(call);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown } | null)?.code;
@@ -95,7 +95,7 @@ function started<T>(call: () => Promise<T>): Promise<T> {
 /** Whether a call resolved (and with what) or rejected, without letting the rejection escape. */
 async function outcome<T>(call: () => Promise<T>): Promise<{ value: T } | { error: unknown }> {
   try {
-    return { value: await call() };
+    return { value: await driven(call) };
   } catch (error) {
     return { error };
   }
@@ -106,7 +106,7 @@ async function outcome<T>(call: () => Promise<T>): Promise<{ value: T } | { erro
  * runs in simulated time: when the calls are quiet and still waiting, the clock moves on in small steps,
  * up to 10 simulated seconds, so any reasonable wait is over before the grader gives up.
  */
-async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<void> {
+async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<boolean> {
   let pending = calls.length;
   for (const call of calls)
     call.then(
@@ -115,9 +115,22 @@ async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<void> {
     );
   for (let waited = 0; ; waited += 25) {
     await settle();
-    if (pending === 0 || waited >= 10_000) return;
+    if (pending === 0) return true;
+    if (waited >= 10_000) return false;
     clock.advance(25);
   }
+}
+
+/** Runs one call to its end, in simulated time (see finish). */
+async function driven<T>(call: () => Promise<T>): Promise<T> {
+  const promise = started(call);
+  if (clock && !(await finish(clock, [promise]))) {
+    throw new Error(
+      'it had still not answered after 10 s of simulated time, with nothing left for it to wait on: a promise ' +
+        'that never settles (a resolve that is never called, a lock that is never released?)',
+    );
+  }
+  return promise;
 }
 
 /** Checks a returned value field by field against the product PostgreSQL holds, naming the first mismatch. */
