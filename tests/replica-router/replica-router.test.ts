@@ -2,7 +2,7 @@ import { createReplicaRouter, getProduct } from '@exercise/replica-router/replic
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { checkScenarios } from '../support/property';
-import { settle } from '../support/settle';
+import { gate, settle } from '../support/settle';
 import {
   type Cluster,
   CONNECTION_FAILURES,
@@ -261,7 +261,7 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
         await expectRoute(cluster, router, statement.sql, statement.params, route, statement.why);
       },
       {
-        runs: 80,
+        runs: 50,
         explain: (statement) =>
           `  router.query(${JSON.stringify(statement.sql)}${statement.params.length > 0 ? `, ${JSON.stringify(statement.params)}` : ''})\n  must go to ${
             (statement.route ?? expectedRoute(statement.sql)) === 'replica' ? 'a replica' : 'the primary'
@@ -578,10 +578,246 @@ describe('task 3: Run a transaction on one primary connection', () => {
         : 'after the rollback the primary should still hold the old price',
     ).toEqual({ price_cents: 4900 });
   });
+  it("keeps concurrent sessions' transactions apart: one session's rollback never takes back another's write", async () => {
+    const cluster = await createCluster();
+    // alice and bob both start a transaction; bob's fails after alice's INSERT; alice then commits.
+    await playTransactions(
+      cluster,
+      {
+        transactions: [
+          { who: 'alice', orders: 1, fails: false },
+          { who: 'bob', orders: 1, fails: true },
+        ],
+        schedule: [0, 1, 1, 0],
+      },
+      true,
+    );
+  });
+
+  it('keeps generated interleavings of transactions of several sessions intact', async () => {
+    const cluster = await createCluster();
+    await checkScenarios(
+      'replica-router: transactions',
+      transactionScenarios,
+      (scenario) => playTransactions(cluster, scenario),
+      {
+        runs: 15,
+        explain: explainTransactions,
+      },
+    );
+  });
+
+  it('rejects with the work’s error and releases the client when the connection dies mid-transaction', async () => {
+    const cluster = await createCluster();
+    const router = routerFor(cluster);
+    const lost = new Error('order 880 was not saved: the database connection was lost');
+    const done = await attempt(() =>
+      router.transaction(async (tx) => {
+        await tx.query(INSERT_ORDER, [880, 1, 1]);
+        cluster.primary.goDown('reset');
+        try {
+          await tx.query(INSERT_ORDER, [881, 1, 1]);
+        } catch {
+          throw lost;
+        }
+      }),
+    );
+    cluster.primary.comeBack();
+    if (done.ok) expect.fail('transaction() resolved although its connection died and the work threw');
+    if (done.error !== lost) {
+      expect.fail(
+        `transaction() rejected with "${done.error.message}" instead of the work's own error ("${lost.message}"). When the connection is gone the ROLLBACK fails too (the server has already rolled back): catch that failure and still reject with the work's error, which says what went wrong for the user.`,
+      );
+    }
+    expect(
+      cluster.primary.checkedOut,
+      'the client from pool.connect() was not released after its connection died: release it in a finally block, whatever ROLLBACK did',
+    ).toBe(0);
+  });
 });
 
 const INSERT_ORDER = 'INSERT INTO orders (id, product_id, quantity) VALUES ($1, $2, $3)';
 const READ_ORDER = 'SELECT id, quantity FROM orders WHERE id = $1';
+
+const SESSIONS = ['alice', 'bob', 'carol'] as const;
+
+interface PlannedTransaction {
+  who: (typeof SESSIONS)[number];
+  /** How many orders it inserts, one per step. */
+  orders: number;
+  /** Whether the work throws after its inserts (ROLLBACK) instead of returning (COMMIT). */
+  fails: boolean;
+}
+
+interface TransactionScenario {
+  transactions: PlannedTransaction[];
+  /** Which transaction takes its next step, in order: its next INSERT, then its end. */
+  schedule: number[];
+}
+
+const transactionScenarios: fc.Arbitrary<TransactionScenario> = fc
+  .array(
+    fc.record({
+      who: fc.constantFrom(...SESSIONS),
+      orders: fc.integer({ min: 1, max: 2 }),
+      fails: fc.boolean(),
+    }),
+    { minLength: 2, maxLength: 3 },
+  )
+  .chain((transactions) => {
+    const steps = transactions.flatMap((t, i) => Array.from({ length: t.orders + 1 }, () => i));
+    return fc
+      .shuffledSubarray(steps, { minLength: steps.length, maxLength: steps.length })
+      .map((schedule) => ({
+        transactions,
+        schedule,
+      }));
+  });
+
+let nextOrderId = 10_000;
+
+/** What each step of a scenario does, in words, with the order ids of this run. */
+function plannedSteps(scenario: TransactionScenario, ids: number[][]): string[] {
+  const taken = scenario.transactions.map(() => 0);
+  return scenario.schedule.map((t) => {
+    const plan = scenario.transactions[t] as PlannedTransaction;
+    const step = taken[t] ?? 0;
+    taken[t] = step + 1;
+    const name = `${plan.who}'s transaction #${t + 1}`;
+    if (step < plan.orders) return `${name} inserts order ${ids[t]?.[step] ?? `#${step + 1}`}`;
+    return plan.fails ? `${name} fails ("payment declined"): it must be rolled back` : `${name} commits`;
+  });
+}
+
+function explainTransactions(scenario: TransactionScenario): string {
+  const ids = scenario.transactions.map((t) =>
+    Array.from({ length: t.orders }, (_, k) => 900 + 10 * scenario.transactions.indexOf(t) + k),
+  );
+  return plannedSteps(scenario, ids)
+    .map((step, i) => `  ${i + 1}. ${step}`)
+    .join('\n');
+}
+
+/** Has `promise` settled once everything runnable has run? (A design that queues transactions may make it wait.) */
+async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  const mark = () => {
+    done = true;
+  };
+  promise.then(mark, mark);
+  await Promise.race([promise.catch(() => {}), settle()]);
+  return done;
+}
+
+/**
+ * Runs the transactions of a scenario interleaved as its schedule says, each in
+ * its session, then checks what the primary kept: every committed order, no
+ * order of a failed transaction, no two open transactions on one connection, no
+ * leaked client. A design that makes transactions wait for each other is fine:
+ * a step that cannot run yet runs when the others are done.
+ */
+async function playTransactions(
+  cluster: Cluster,
+  scenario: TransactionScenario,
+  tell = false,
+): Promise<void> {
+  const router = routerFor(cluster);
+  const sessions = new Map(SESSIONS.map((who) => [who, router.session()]));
+  const ids = scenario.transactions.map((t) => Array.from({ length: t.orders }, () => nextOrderId++));
+  const from = cluster.log.length;
+  const declined = scenario.transactions.map((t) => new Error(`payment declined for ${t.who}`));
+  const gates = scenario.transactions.map((t) => Array.from({ length: t.orders + 1 }, () => gate()));
+  const reached = scenario.transactions.map((t) => Array.from({ length: t.orders + 1 }, () => gate()));
+  const outcomes: Array<Promise<Outcome<string>> | undefined> = scenario.transactions.map(() => undefined);
+  const taken = scenario.transactions.map(() => 0);
+  const start = (t: number) =>
+    attempt(() =>
+      router.transaction(
+        async (tx) => {
+          const plan = scenario.transactions[t] as PlannedTransaction;
+          for (let step = 0; step <= plan.orders; step++) {
+            reached[t]?.[step]?.open();
+            await gates[t]?.[step]?.wait;
+            if (step < plan.orders) await tx.query(INSERT_ORDER, [ids[t]?.[step], 1, 1]);
+          }
+          if (plan.fails) throw declined[t];
+          return `done ${t}`;
+        },
+        sessions.get(scenario.transactions[t]?.who ?? 'alice'),
+      ),
+    );
+  for (const t of scenario.schedule) {
+    outcomes[t] ??= start(t);
+    const step = taken[t] ?? 0;
+    taken[t] = step + 1;
+    gates[t]?.[step]?.open();
+    const next = reached[t]?.[step + 1]?.wait ?? (outcomes[t] as Promise<unknown>);
+    await settledSoon(Promise.race([next, outcomes[t] as Promise<unknown>]));
+  }
+  for (const list of gates) for (const g of list) g.open();
+  const all = Promise.all(outcomes as Array<Promise<Outcome<string>>>);
+  if (!(await settledSoon(all)) && !(await settledSoon(all))) {
+    expect.fail(
+      'some transactions never finished although every step was allowed to run: is a transaction waiting for a connection or a lock that is never released?',
+    );
+  }
+  const results = await all;
+  // Inside checkScenarios the scenario is printed after the message; on its own, the message tells it.
+  const story = tell
+    ? `\n${plannedSteps(scenario, ids)
+        .map((step, i) => `  ${i + 1}. ${step}`)
+        .join('\n')}`
+    : '';
+  // Two transactions open at the same time on one connection: each one's BEGIN/ROLLBACK/COMMIT acts on the other's work.
+  const runs = cluster.log.slice(from);
+  const connectionOf = (id: number | undefined) =>
+    runs.find((run) => run.sql === INSERT_ORDER && run.params[0] === id && run.server === 'primary')
+      ?.connection;
+  for (const [t, plan] of scenario.transactions.entries()) {
+    const result = results[t] as Outcome<string>;
+    if (plan.fails && result.ok)
+      expect.fail(`${plan.who}'s transaction #${t + 1} resolved although its work threw:${story}`);
+    if (plan.fails && !result.ok && result.error !== declined[t])
+      expect.fail(
+        `${plan.who}'s transaction #${t + 1} rejected with "${result.error.message}" instead of its work's own error ("${declined[t]?.message}"):${story}`,
+      );
+    if (!plan.fails && !result.ok)
+      expect.fail(
+        `${plan.who}'s transaction #${t + 1} rejected with "${result.error.message}" although its work succeeded:${story}`,
+      );
+  }
+  const stray = runs.find((run) => run.sql === INSERT_ORDER && onReplica(run));
+  if (stray)
+    expect.fail(
+      `an INSERT of a transaction ran on ${stray.server}: every statement of a transaction belongs on its primary connection`,
+    );
+  const kept = await cluster.primary.pool.query<{ id: number }>('SELECT id FROM orders WHERE id >= $1', [
+    ids[0]?.[0] ?? 0,
+  ]);
+  const keptIds = new Set(kept.rows.map((row) => Number(row.id)));
+  for (const [t, plan] of scenario.transactions.entries()) {
+    for (const id of ids[t] ?? []) {
+      if (keptIds.has(id) === !plan.fails) continue;
+      const mine = connectionOf(id);
+      const sharer = scenario.transactions.findIndex(
+        (_, u) => u !== t && (ids[u] ?? []).some((other) => connectionOf(other) === mine),
+      );
+      const shared =
+        sharer >= 0
+          ? ` ${plan.who}'s and ${scenario.transactions[sharer]?.who}'s transactions both ran on primary connection #${mine}: BEGIN, COMMIT and ROLLBACK act on a connection, not on one caller's statements, so each transaction needs its own client from pool.connect() (never one client kept in the router and shared).`
+          : '';
+      expect.fail(
+        plan.fails
+          ? `order ${id} of ${plan.who}'s failed transaction #${t + 1} is still on the primary: its ROLLBACK did not take it back.${shared}${story}`
+          : `order ${id}, committed by ${plan.who}'s transaction #${t + 1}, is missing from the primary: another transaction's ROLLBACK took it back, or its COMMIT committed nothing.${shared}${story}`,
+      );
+    }
+  }
+  expect(
+    cluster.primary.checkedOut,
+    `clients from pool.connect() were not released after these transactions:${story}`,
+  ).toBe(0);
+}
 
 /** Replicas 1000 ms behind the primary. */
 const laggingCluster = () => createCluster({ lagMs: LAG_MS });

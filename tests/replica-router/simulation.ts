@@ -130,6 +130,8 @@ export class SimulatedServer extends DatabaseServer {
   /** How many replicated writes this replica has applied (its replay position). */
   replayed = 0;
   private readonly database: BorrowedDatabase<SimulatedDatabase>;
+  /** The database as the cluster started: where a ROLLBACK on the primary starts again from. */
+  private readonly initialState: { restore(): void };
   /** Set once its cluster is closed: the database is going back to the pool. */
   private shutDown = false;
   /** Writes the engine has executed (primary). */
@@ -150,6 +152,7 @@ export class SimulatedServer extends DatabaseServer {
     super(cluster.log, cluster.now, options);
     this.database = databases.borrow();
     this.database.value.server = this;
+    this.initialState = this.db.backup();
   }
 
   private get db(): IMemoryDb {
@@ -192,7 +195,7 @@ export class SimulatedServer extends DatabaseServer {
     }
   }
 
-  private applyReplicated(entry: Replicated): void {
+  private applyReplicated(entry: Write): void {
     // Replaying through the engine's synchronous API keeps the order exact.
     const sql = entry.params.reduceRight<string>(
       (text, value, index) => text.split(`$${index + 1}`).join(literal(value)),
@@ -257,18 +260,23 @@ export class SimulatedServer extends DatabaseServer {
 
   /**
    * pg-mem rolls back by restoring a snapshot of the whole database, which would
-   * also take back what other connections committed since BEGIN. PostgreSQL keeps
-   * those, so they are applied again. (Uncommitted writes of other connections are
-   * not isolated in this simulation.)
+   * also take back what other connections wrote since BEGIN (and bring back what
+   * they rolled back since). PostgreSQL keeps the others' work, so the primary
+   * starts again from its first state and applies, in the order they ran, every
+   * write still alive: those committed, and those of transactions still open.
+   * The simulation does not hide one open transaction's writes from other connections.
    */
   private rollBack(restore: () => void, since: number): void {
-    restore();
     const stream = this.cluster.replicationStream;
     if (this.role === 'replica') {
+      restore();
       for (const entry of stream.slice(since, this.replayed)) this.applyReplicated(entry);
-    } else {
-      for (const entry of stream) if (entry.executed > since) this.applyReplicated(entry);
+      return;
     }
+    this.initialState.restore();
+    const open = [...this.openTransactions.values()].flatMap((transaction) => transaction.writes);
+    const alive = [...stream, ...open].sort((a, b) => a.executed - b.executed);
+    for (const write of alive) this.applyReplicated(write);
   }
 }
 
