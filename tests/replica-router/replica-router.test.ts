@@ -903,7 +903,139 @@ describe('task 4: Let a session read its own writes', () => {
       `alice committed order 704 in router.transaction(..., alice) and 200 ms later her read did not find it (it ran on ${describeRuns(cluster.runsOf(READ_ORDER))}): a committed transaction is a write too, for read-your-writes`,
     ).toEqual([{ id: 704, quantity: 1 }]);
   });
+  it('honours the consistency window it is given: a replica 1500 ms behind is not read 1200 ms after a write', async () => {
+    const cluster = await createCluster({ lagMs: 1_500 });
+    const router = routerFor(cluster);
+    const alice = router.session();
+    const wrote = await attempt(() => router.query(INSERT_ORDER, [705, 2, 3], alice));
+    if (!wrote.ok) expect.fail(`the INSERT threw: ${explain(wrote.error)}`);
+    await cluster.advance(1_200);
+    const read = await attempt(() => router.query(READ_ORDER, [705], alice));
+    if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
+    expect(
+      read.value.rows,
+      `alice placed order 705 and 1200 ms later her read did not find it (it ran on ${describeRuns(cluster.runsOf(READ_ORDER))}, 1500 ms behind). The router was created with consistencyWindowMs: ${WINDOW_MS}: a router that ignores it and uses its own shorter default lets a lagging replica answer too early.`,
+    ).toEqual([{ id: 705, quantity: 3 }]);
+  });
+
+  it('generated histories of sessions writing and reading: each sees its own writes, the others stay on the replicas', async () => {
+    await checkScenarios('replica-router: sessions', sessionScenarios, playSessions, {
+      runs: 30,
+      explain: explainSessions,
+    });
+  });
 });
+
+type SessionStep =
+  | { kind: 'write'; who: number; via: 'query' | 'transaction' }
+  | { kind: 'read'; who: number | 'anonymous' }
+  | { kind: 'wait'; ms: number };
+
+interface SessionScenario {
+  /** Each replica's lag, in ms: all under the window of 2000 ms. */
+  lags: number[];
+  steps: SessionStep[];
+}
+
+const WHO = ['alice', 'bob', 'carol'];
+
+const sessionScenarios: fc.Arbitrary<SessionScenario> = fc.record({
+  lags: fc.array(fc.constantFrom(0, 300, 800, 1_500), { minLength: 2, maxLength: 3 }),
+  steps: fc.array(
+    fc.oneof(
+      fc.record({
+        kind: fc.constant('write' as const),
+        who: fc.integer({ min: 0, max: 2 }),
+        via: fc.constantFrom('query' as const, 'transaction' as const),
+      }),
+      fc.record({
+        kind: fc.constant('read' as const),
+        who: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constant('anonymous' as const)),
+      }),
+      fc.record({ kind: fc.constant('wait' as const), ms: fc.constantFrom(100, 500, 1_000, 2_500) }),
+    ),
+    { minLength: 1, maxLength: 12 },
+  ),
+});
+
+const nameOf = (who: number | 'anonymous') =>
+  who === 'anonymous' ? 'a request without a session' : WHO[who];
+
+function explainSessions(scenario: SessionScenario): string {
+  const lines = [
+    `  replicas ${scenario.lags.map((lag) => `${lag} ms`).join(', ')} behind the primary; consistency window ${WINDOW_MS} ms`,
+  ];
+  for (const [i, step] of scenario.steps.entries()) {
+    const text =
+      step.kind === 'write'
+        ? `${nameOf(step.who)} places an order (${step.via === 'query' ? 'router.query' : 'in router.transaction'})`
+        : step.kind === 'read'
+          ? `${nameOf(step.who)} reads ${step.who === 'anonymous' ? 'a product' : 'its latest order'}`
+          : `${step.ms} ms pass`;
+    lines.push(`  ${i + 1}. ${text}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Plays a history of sessions writing orders, reading them back and time passing,
+ * and checks: a session always finds its own latest order (read-your-writes); a
+ * session that has not written for a whole window, and any request without a
+ * session, reads from a replica.
+ */
+async function playSessions(scenario: SessionScenario): Promise<void> {
+  const cluster = await createCluster({ replicas: scenario.lags.length, lagMs: scenario.lags });
+  try {
+    const router = routerFor(cluster);
+    const sessions = WHO.map(() => router.session());
+    const latest: Array<{ id: number; at: number } | undefined> = WHO.map(() => undefined);
+    for (const [i, step] of scenario.steps.entries()) {
+      const label = `step ${i + 1}`;
+      if (step.kind === 'wait') {
+        await cluster.advance(step.ms);
+        continue;
+      }
+      if (step.kind === 'write') {
+        const id = nextOrderId++;
+        const session = sessions[step.who];
+        const wrote = await attempt<unknown>(() =>
+          step.via === 'query'
+            ? router.query(INSERT_ORDER, [id, 1, 1], session)
+            : router.transaction(async (tx) => {
+                await tx.query(INSERT_ORDER, [id, 1, 1]);
+              }, session),
+        );
+        if (!wrote.ok)
+          expect.fail(`${label}: ${nameOf(step.who)}'s order ${id} threw: ${explain(wrote.error)}`);
+        latest[step.who] = { id, at: cluster.now() };
+        continue;
+      }
+      const mine = step.who === 'anonymous' ? undefined : latest[step.who];
+      const session = step.who === 'anonymous' ? undefined : sessions[step.who];
+      const sql = mine ? READ_ORDER : 'SELECT name FROM products WHERE id = $1';
+      const from = cluster.log.length;
+      const read = await attempt(() => router.query(sql, [mine ? mine.id : 1], session));
+      if (!read.ok) expect.fail(`${label}: ${nameOf(step.who)}'s read threw: ${explain(read.error)}`);
+      const runs = cluster.log.slice(from).filter((run) => run.sql === sql && run.outcome === 'ok');
+      if (mine && read.value.rows.length === 0) {
+        expect.fail(
+          `${label}: ${nameOf(step.who)} placed order ${mine.id} ${cluster.now() - mine.at} ms earlier and did not find it: the read ran on ${describeRuns(runs)}, which had not replayed it yet. Read-your-writes: until a replica has the session's write, its reads go where the write is (the primary).`,
+        );
+      }
+      const quiet = mine === undefined || cluster.now() - mine.at >= WINDOW_MS;
+      if (quiet && !runs.every(onReplica)) {
+        const since = mine
+          ? `${nameOf(step.who)} last wrote ${cluster.now() - mine.at} ms earlier (window ${WINDOW_MS} ms)`
+          : `${nameOf(step.who)} has not written anything`;
+        expect.fail(
+          `${label}: ${since}, yet the read ran on ${describeRuns(runs)}. Only a session's own recent writes send its reads to the primary: keep the state per session (not one router-wide flag) and let it expire once the replicas have caught up.`,
+        );
+      }
+    }
+  } finally {
+    await cluster.close();
+  }
+}
 
 describe('task 5: Route around replicas that are down', () => {
   const read = 'SELECT name FROM products WHERE id = $1';
@@ -973,4 +1105,243 @@ describe('task 5: Route around replicas that are down', () => {
       `${flaky.name} came back 60 s ago but served ${served} of the next 20 reads: a replica marked down must be retried after a while, or every short outage removes read capacity for good`,
     ).toBeGreaterThanOrEqual(5);
   });
+  it('treats every way a replica can be unreachable as a connection failure', async () => {
+    for (const failure of CONNECTION_FAILURES) {
+      const cluster = await createCluster();
+      const router = routerFor(cluster);
+      const [dead, alive] = cluster.replicas as [(typeof cluster.replicas)[0], (typeof cluster.replicas)[0]];
+      dead.goDown(failure);
+      for (let i = 0; i < 6; i++) {
+        const result = await attempt(() => router.query(read, [2]));
+        const refusal = dead.statements.find((run) => run.outcome === 'refused');
+        if (!result.ok) {
+          expect.fail(
+            `${dead.name} ${FAILURE_STORY[failure]} and answered ${refusal?.code} ("${refusal?.error}"); read #${i + 1} failed with it instead of going to ${alive.name}. Treat every connection failure as "this server is gone": Node's socket errors (codes starting with E: ECONNREFUSED, ETIMEDOUT, ECONNRESET...), SQLSTATE class 08 and 57P01-57P03. Only SQL errors belong to the caller.`,
+          );
+        }
+      }
+      const tries = dead.statements.filter((run) => run.outcome === 'refused').length;
+      expect(
+        tries,
+        `${dead.name} ${FAILURE_STORY[failure]} (${dead.statements[0]?.code}) and was tried ${tries} times in 6 reads: skip it for a while`,
+      ).toBeLessThanOrEqual(2);
+      await cluster.close();
+    }
+  });
+
+  it('a failed statement is not a dead replica: the SQL error reaches the caller and the replica keeps serving', async () => {
+    const cluster = await createCluster();
+    const router = routerFor(cluster);
+    const bad = 'SELECT colour FROM products WHERE id = $1';
+    for (let i = 0; i < 4; i++) {
+      const from = cluster.log.length;
+      const result = await attempt(() => router.query(bad, [1]));
+      const runs = cluster.log.slice(from).filter((run) => run.sql === bad);
+      if (result.ok)
+        expect.fail(`${JSON.stringify(bad)} (a column that does not exist) resolved instead of rejecting`);
+      if (result.error.code !== '42703') {
+        expect.fail(
+          `${JSON.stringify(bad)} should reject with the server's own error (42703, column "colour" does not exist) but rejected with ${result.error.code ?? 'no code'} ("${result.error.message}"): the caller needs PostgreSQL's error to fix its SQL`,
+        );
+      }
+      if (runs.length !== 1) {
+        expect.fail(
+          `${JSON.stringify(bad)} failed with a SQL error and the router ran it ${runs.length} times (${describeRuns(runs)}): a missing column fails on every server, so retrying elsewhere only adds load. Only connection errors mean a server is gone.`,
+        );
+      }
+    }
+    const served = new Map(cluster.replicas.map((replica) => [replica.name, 0]));
+    for (let i = 0; i < 20; i++) {
+      const from = cluster.log.length;
+      const result = await attempt(() => router.query(read, [1]));
+      if (!result.ok) expect.fail(`a read after the failed statements threw: ${explain(result.error)}`);
+      for (const run of cluster.log.slice(from))
+        if (run.sql === read && run.outcome === 'ok')
+          served.set(run.server, (served.get(run.server) ?? 0) + 1);
+    }
+    const idle = [...served].filter(([, count]) => count === 0).map(([name]) => name);
+    expect(
+      idle,
+      `after 4 statements failed with SQL errors (column "colour" does not exist), ${idle.join(' and ')} served none of the next 20 reads (${[...served].map(([name, count]) => `${name} ${count}`).join(', ')}): a SQL error says nothing about the server's health, so it must not take a replica out of rotation. Mark a replica down only for connection errors.`,
+    ).toEqual([]);
+  });
+
+  it('generated histories of replicas failing and recovering: reads keep working, in the right order of servers', async () => {
+    await checkScenarios('replica-router: failover', failoverScenarios, playFailover, {
+      runs: 30,
+      explain: explainFailover,
+    });
+  });
 });
+
+const FAILURE_STORY: Record<ConnectionFailure, string> = {
+  refused: 'refuses connections (nothing listens on its port)',
+  timeout: 'does not answer at all (its host is unreachable)',
+  reset: 'drops connections (reset by peer)',
+  shutdown: 'is shutting down',
+  starting: 'is still starting up',
+  lost: 'loses its connections',
+};
+
+const READ_PRODUCT = 'SELECT name FROM products WHERE id = $1';
+const BAD_READ = 'SELECT colour FROM products WHERE id = $1';
+
+type FailoverStep =
+  | { kind: 'down'; replica: number; failure: ConnectionFailure }
+  | { kind: 'up'; replica: number }
+  | { kind: 'read' }
+  | { kind: 'bad-read' }
+  | { kind: 'wait'; ms: number };
+
+interface FailoverScenario {
+  replicas: number;
+  steps: FailoverStep[];
+}
+
+const failoverScenarios: fc.Arbitrary<FailoverScenario> = fc.integer({ min: 2, max: 3 }).chain((replicas) =>
+  fc.record({
+    replicas: fc.constant(replicas),
+    steps: fc.array(
+      fc.oneof(
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constant('down' as const),
+            replica: fc.integer({ min: 0, max: replicas - 1 }),
+            failure: fc.constantFrom(...CONNECTION_FAILURES),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('up' as const),
+            replica: fc.integer({ min: 0, max: replicas - 1 }),
+          }),
+        },
+        { weight: 5, arbitrary: fc.record({ kind: fc.constant('read' as const) }) },
+        { weight: 1, arbitrary: fc.record({ kind: fc.constant('bad-read' as const) }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constant('wait' as const),
+            ms: fc.constantFrom(100, 1_000, 5_000, 30_000, 70_000),
+          }),
+        },
+      ),
+      { minLength: 1, maxLength: 16 },
+    ),
+  }),
+);
+
+function explainFailover(scenario: FailoverScenario): string {
+  const lines = [`  ${scenario.replicas} replicas, the primary always up`];
+  for (const [i, step] of scenario.steps.entries()) {
+    const text =
+      step.kind === 'down'
+        ? `replica-${step.replica + 1} goes down: it ${FAILURE_STORY[step.failure]}`
+        : step.kind === 'up'
+          ? `replica-${step.replica + 1} is back`
+          : step.kind === 'read'
+            ? 'a read (SELECT name FROM products WHERE id = $1)'
+            : 'a statement with a SQL error (SELECT colour ..., a column that does not exist)';
+    lines.push(`  ${i + 1}. ${step.kind === 'wait' ? `${step.ms} ms pass` : text}`);
+  }
+  return lines.join('\n');
+}
+
+/** How long after a replica failed a router may still skip it; after that, a healthy replica is expected back in use. */
+const SKIP_AT_MOST_MS = 60_000;
+/** How long after two failures in a row a router must leave a replica alone. */
+const SKIP_AT_LEAST_MS = 1_000;
+
+/**
+ * Plays a history of replicas going down in the ways real ones do, coming back,
+ * reads, failing statements and time passing, and checks every read: it succeeds
+ * with the right rows; while a healthy replica is available (up, and not failed
+ * within the last minute, so a router may not have given it another chance yet)
+ * a replica answers it, never the primary; a replica that failed twice in a row
+ * is left alone for at least a second; a SQL error is the caller's and runs once.
+ */
+async function playFailover(scenario: FailoverScenario): Promise<void> {
+  const cluster = await createCluster({ replicas: scenario.replicas });
+  try {
+    const router = routerFor(cluster);
+    let sqlErrors = 0;
+    for (const [i, step] of scenario.steps.entries()) {
+      const label = `step ${i + 1}`;
+      if (step.kind === 'wait') await cluster.advance(step.ms);
+      else if (step.kind === 'down') cluster.replicas[step.replica]?.goDown(step.failure);
+      else if (step.kind === 'up') cluster.replicas[step.replica]?.comeBack();
+      else if (step.kind === 'bad-read') {
+        const from = cluster.log.length;
+        const result = await attempt(() => router.query(BAD_READ, [1]));
+        const runs = cluster.log.slice(from).filter((run) => run.sql === BAD_READ);
+        const failed = runs.filter((run) => run.outcome === 'error');
+        if (result.ok) expect.fail(`${label}: a statement on a column that does not exist resolved`);
+        if (
+          failed.length > 0 &&
+          (result.error.code !== '42703' || runs.indexOf(failed[0] as StatementRecord) !== runs.length - 1)
+        ) {
+          expect.fail(
+            `${label}: the statement failed on ${failed[0]?.server} with a SQL error (42703, column "colour" does not exist), and the router then ${runs.length > 1 ? `ran it again on ${describeRuns(runs.slice(runs.indexOf(failed[0] as StatementRecord) + 1))}` : `rejected with ${result.error.code} instead`}: a SQL error fails on every server; hand it to the caller.`,
+          );
+        }
+        if (failed.length > 0) sqlErrors++;
+      } else {
+        const now = cluster.now();
+        const lastRefusal = (name: string) =>
+          cluster.log.filter((run) => run.server === name && run.outcome === 'refused').at(-1)?.at;
+        const available = cluster.replicas.filter((replica) => {
+          const refused = lastRefusal(replica.name);
+          return replica.failure === undefined && (refused === undefined || now - refused >= SKIP_AT_MOST_MS);
+        });
+        const from = cluster.log.length;
+        const result = await attempt(() => router.query(READ_PRODUCT, [1]));
+        const runs = cluster.log.slice(from).filter((run) => run.sql === READ_PRODUCT);
+        if (!result.ok) {
+          expect.fail(
+            `${label}: the read failed with ${explain(result.error)} (tried: ${describeRuns(runs)}). While the primary is up, no read may fail: skip replicas that cannot be reached, and read from the primary when none is left.`,
+          );
+        }
+        expect(result.value.rows, `${label}: the read returned the wrong rows`).toEqual([
+          { name: SEED_PRODUCTS[0]?.name },
+        ]);
+        const answered = runs.find((run) => run.outcome === 'ok');
+        if (available.length > 0 && answered && !onReplica(answered)) {
+          const refused = runs.filter((run) => run.outcome === 'refused');
+          expect.fail(
+            `${label}: the primary answered the read although ${available.map((replica) => replica.name).join(' and ')} ${available.length > 1 ? 'were' : 'was'} up and had not failed in the last minute${
+              refused.length > 0
+                ? ` (the router tried ${describeRuns(refused)}, which failed, then went straight to the primary): when a replica fails, try the other replicas first; the primary is the last resort, or it takes every read the dead replica would have had`
+                : sqlErrors > 0
+                  ? ': did an earlier SQL error make the router take a healthy replica out of rotation? Only connection errors mean a replica is down'
+                  : ': a replica that was down must come back into rotation after a while'
+            }.`,
+          );
+        }
+      }
+      // A replica that failed twice in a row must be left alone for a while.
+      for (const replica of cluster.replicas) {
+        const own = cluster.log.filter((run) => run.server === replica.name);
+        for (let k = 2; k < own.length; k++) {
+          const [before, failed, next] = [own[k - 2], own[k - 1], own[k]] as [
+            StatementRecord,
+            StatementRecord,
+            StatementRecord,
+          ];
+          if (
+            before.outcome === 'refused' &&
+            failed.outcome === 'refused' &&
+            next.at - failed.at < SKIP_AT_LEAST_MS
+          ) {
+            expect.fail(
+              `${label}: ${replica.name} failed twice in a row and was tried again ${next.at - failed.at} ms later: remember that it is down and skip it for a while (like nginx's max_fails and fail_timeout), or every read pays for a failed connection first.`,
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    await cluster.close();
+  }
+}
