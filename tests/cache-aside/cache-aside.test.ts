@@ -80,6 +80,13 @@ async function attempt<T>(h: Harness, what: string, call: () => Promise<T>): Pro
           'report it and carry on: a failed GET is a miss, a failed SET or DEL must not fail the request.',
       );
     }
+    if (/^OOM\b/.test(message)) {
+      fail(
+        `${what} rejected with "${message}": Redis is full (maxmemory with the noeviction policy) and refused a ` +
+          'write, and the request failed with it. Treat every Redis error as a cache failure, not only a refused ' +
+          'connection: a failed SET must not fail the request.',
+      );
+    }
     if (message.startsWith('TODO')) fail(`${what} is not written yet: ${message}`);
     fail(`${what} threw: ${message}`);
   }
@@ -454,7 +461,15 @@ describe("task 2: Don't cache what isn't there", () => {
       );
     }
     const after = `getProduct(${product.id}) once PostgreSQL answered again`;
-    const got = await attempt(h, after, () => service.getProduct(product.id));
+    const retried = await outcome(() => service.getProduct(product.id));
+    if ('error' in retried) {
+      fail(
+        `${after} rejected again (${retried.error instanceof Error ? retried.error.message : String(retried.error)}): ` +
+          'the failure was remembered, so one dropped connection keeps failing this product. Do not keep a ' +
+          'failed load (or its error) for later callers.',
+      );
+    }
+    const got = retried.value;
     if (got === null) {
       fail(
         `${after} returned null: the failed read was remembered as "not found". A failure is not an ` +

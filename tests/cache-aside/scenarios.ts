@@ -45,7 +45,7 @@ export interface Playground {
   clock: FakeClock;
   newService: () => ProductService;
   /** Waits for concurrent calls, moving simulated time on if they wait on timers. */
-  finish: (calls: Promise<unknown>[]) => Promise<void>;
+  finish: (calls: Promise<unknown>[]) => Promise<boolean>;
 }
 
 const TTL_MS = 300_000;
@@ -121,7 +121,7 @@ function describeStep(step: Step): string {
         step.name === undefined ? undefined : `name: ${JSON.stringify(step.name)}`,
         step.priceCents === undefined ? undefined : `priceCents: ${step.priceCents}`,
       ].filter(Boolean);
-      return `updateProduct(${step.id}, { ${changes.join(', ')} })`;
+      return `updateProduct(${step.id}, ${changes.length === 0 ? '{}' : `{ ${changes.join(', ')} }`})`;
     }
     case 'databaseDown':
       return 'PostgreSQL becomes unreachable (every statement fails: connection terminated)';
@@ -171,6 +171,9 @@ function sameProduct(got: unknown, want: Product | null): boolean {
   );
 }
 
+/** A call that never settled. */
+class Hang extends Error {}
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export async function playScenarios(label: string, kinds: Kinds, world: Playground): Promise<void> {
@@ -204,7 +207,7 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
       const run = async <T>(call: () => Promise<T>): Promise<T> => {
         const promise = new Promise<T>((resolve) => resolve(call()));
         promise.catch(() => undefined);
-        await world.finish([promise]);
+        if (!(await world.finish([promise]))) throw new Hang();
         return promise;
       };
       const made = (v: Version) => (v.step === 0 ? 'from the start' : `since step ${v.step}`);
@@ -215,6 +218,12 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
         const matching = all.map((v, index) => ({ v, index })).filter(({ v }) => sameProduct(got, v.state));
         const now = current(id);
         const truth = `PostgreSQL has ${now.state === null ? 'no such product' : show(now.state)} (${made(now)})`;
+        if (got === null && databaseDown && now.state !== null) {
+          throw new Error(
+            `Step ${step}: ${what} returned null ("not found") while PostgreSQL could not answer. ${truth}. A ` +
+              'failure is not "not found": the shop would answer 404 and drop the page. Let the error propagate.',
+          );
+        }
         if (matching.length === 0) {
           const shape =
             got !== null &&
@@ -223,7 +232,8 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
               ? ' (updatedAt is a string: a cache hit must revive the Date)'
               : '';
           throw new Error(
-            `Step ${step}: ${what} returned ${show(got)}${shape}, which PostgreSQL never held for product ${id}. ${truth}.`,
+            `Step ${step}: ${what} returned ${show(got)}${shape}, which PostgreSQL never held for product ${id}. ${truth}.` +
+              (got === null ? ' Was an earlier failure remembered as "not found"?' : ''),
           );
         }
         const allowed = matching.filter(
@@ -254,6 +264,12 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
       };
 
       const refusal = (step: number, what: string, error: unknown) => {
+        if (error instanceof Hang) {
+          throw new Error(
+            `Step ${step}: ${what} had still not answered after 10 s of simulated time, with nothing left for ` +
+              'it to wait on: a promise that never settles (a lock never released, a resolve never called?).',
+          );
+        }
         if (databaseDown) return; // rejecting is right when PostgreSQL cannot answer
         throw new Error(
           `Step ${step}: ${what} rejected with "${errorText(error)}" although PostgreSQL was answering` +
@@ -293,7 +309,7 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
                 call.catch(() => undefined);
                 return call;
               });
-              await world.finish(calls);
+              if (!(await world.finish(calls))) refusal(n, what, new Hang());
               for (const [k, call] of calls.entries()) {
                 let got: unknown;
                 try {
