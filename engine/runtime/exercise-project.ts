@@ -2,6 +2,7 @@ import { devDependencies } from '../../package.json';
 import type { ExerciseManifest } from '../course/manifest.ts';
 import { GRADER_PACKAGES } from '../grading/in-page/grader-packages.ts';
 import { type CourseFiles, readAll } from './course-files.ts';
+import projectLock from './project-lock/package-lock.json';
 
 /**
  * One exercise as a standalone project that grades itself with `npm install &&
@@ -54,18 +55,108 @@ export function projectDependencies(): Record<string, string> {
   );
 }
 
+/** The package name the stored lock (engine/runtime/project-lock/package-lock.json) is generated under. */
+export const PROJECT_LOCK_NAME = 'request-journey-exercise';
+
+const projectName = (manifest: Pick<ExerciseManifest, 'id'>) => `request-journey-${manifest.id}`;
+
 function packageJson(manifest: ExerciseManifest): string {
   const project = {
-    name: `request-journey-${manifest.id}`,
+    name: projectName(manifest),
     private: true,
     type: 'module',
     description: manifest.summary,
     engines: { node: '>=20' },
-    scripts: { test: 'vitest run', 'test:watch': 'vitest' },
+    scripts: { test: 'node grade.mjs', 'test:watch': 'node grade.mjs --watch' },
     devDependencies: projectDependencies(),
   };
   return `${JSON.stringify(project, null, 2)}\n`;
 }
+
+/**
+ * The package-lock.json the project ships, so `npm install` (and the WebContainer) install exactly
+ * what the course was tested with: the stored lock for projectDependencies(), under this project's name.
+ * `npx tsx engine/cli/update-project-lock.ts` regenerates it after a pinned version changes.
+ */
+export function projectLockJson(manifest: Pick<ExerciseManifest, 'id'>): string {
+  const lock = structuredClone(projectLock) as {
+    name: string;
+    packages: Record<string, { name?: string; devDependencies?: Record<string, string> }>;
+  };
+  const root = lock.packages[''];
+  const locked = root?.devDependencies ?? {};
+  const pinned = projectDependencies();
+  const differs = Object.keys({ ...locked, ...pinned }).filter((name) => locked[name] !== pinned[name]);
+  if (differs.length > 0) {
+    throw new Error(
+      `the project lock does not match the pinned versions of ${differs.join(', ')}: run npx tsx engine/cli/update-project-lock.ts`,
+    );
+  }
+  lock.name = projectName(manifest);
+  if (root) root.name = projectName(manifest);
+  return `${JSON.stringify(lock, null, 2)}\n`;
+}
+
+/**
+ * The project's `npm test`: vitest, behind a small command line that accepts the `--seed` every run
+ * prints (`npm test -- --seed 1234`), so a run replays the same way here as in the course
+ * (`GRADER_SEED=1234 npm test` works too), and answers an unknown flag with its usage.
+ */
+export const GRADE_SCRIPT = String.raw`// npm test grades this exercise (see README.md): vitest behind a small command line.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const usage = [
+  "Grade this exercise with the course's grader.",
+  '',
+  '  npm test                    grade it: which tasks pass, then the first failure and a hint',
+  '  npm test -- --seed 1234     replay a run with the seed it printed (or: GRADER_SEED=1234 npm test)',
+  '  npm run test:watch          grade again every time you save',
+  '',
+  "Against real servers instead of the built-in simulations, name them in the course's own variables:",
+  '  RJ_REDIS_URL=redis://127.0.0.1:6390 RJ_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres \\',
+  '  RJ_DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:5434/postgres npm test',
+  'REDIS_URL and DATABASE_URL are ignored: your shell may set them for other work.',
+].join('\n');
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      seed: { type: 'string' },
+      watch: { type: 'boolean', short: 'w', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  const option = /^Unknown option '([^']+)'/.exec(error.message)?.[1];
+  console.error((option ? 'Unknown option ' + option + '.' : error.message) + '\n\n' + usage);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const env = { ...process.env };
+if (values.seed !== undefined) {
+  if (!/^\d+$/.test(values.seed)) {
+    console.error('--seed takes the number a run printed, such as --seed 1234; got "' + values.seed + '"');
+    process.exit(2);
+  }
+  env.GRADER_SEED = values.seed;
+}
+let vitest;
+try {
+  vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+} catch {
+  console.error('vitest is not installed here yet: run npm install first, then npm test.');
+  process.exit(2);
+}
+const run = spawnSync(process.execPath, [vitest, ...(values.watch ? [] : ['run'])], { stdio: 'inherit', env });
+process.exit(run.status ?? 1);
+`;
 
 function readme(manifest: ExerciseManifest): string {
   const [editable] = manifest.files.editable;
@@ -82,8 +173,13 @@ An exercise from Request Journey, packaged to work on your own machine with Node
     npm test
 
 \`npm test\` runs the same grader as the course site and prints which tasks pass, the first failure and a
-hint. \`npm run test:watch\` grades again every time you save. Each run prints its seed; \`GRADER_SEED=<seed>
-npm test\` replays it exactly.
+hint. \`npm run test:watch\` grades again every time you save. Each run prints its seed; \`npm test -- --seed
+<seed>\` replays it exactly (so does \`GRADER_SEED=<seed> npm test\`). \`package-lock.json\` pins every package
+to the version the course was tested with.
+
+To grade against real Redis and PostgreSQL instead of the built-in simulations, name them in the course's own
+variables: \`RJ_REDIS_URL\`, \`RJ_DATABASE_URL\` and \`RJ_DATABASE_REPLICA_URLS\` (comma-separated). A
+\`REDIS_URL\` or \`DATABASE_URL\` your shell sets for other work is ignored.
 
 ## Where things are
 
@@ -125,6 +221,8 @@ export async function exerciseProject(
   );
   return {
     'package.json': packageJson(manifest),
+    'package-lock.json': projectLockJson(manifest),
+    'grade.mjs': GRADE_SCRIPT,
     'README.md': readme(manifest),
     ...course,
     [`${exerciseDir}/exercise.json`]: `${JSON.stringify(manifest, null, 2)}\n`,

@@ -54,7 +54,11 @@ export function stoppedAfter(limitMs: number): GradeOutcome {
 export interface Runner {
   readonly kind: RunnerKind;
   grade(request: GradeRequest): Promise<GradeOutcome>;
-  /** Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that run is fast. */
+  /**
+   * Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that
+   * run is fast. `request.files` is the course's starter code, never the learner's: a runner may
+   * run it to warm up.
+   */
   warmUp?(request: GradeRequest): void;
   /** Raw output of the last run for a terminal panel (WebContainer only; may contain ANSI codes). */
   onOutput?(listener: (chunk: string) => void): () => void;

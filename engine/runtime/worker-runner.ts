@@ -1,16 +1,16 @@
 import { DEFAULT_SEED } from '../grading/results.ts';
 import { type GradeOutcome, type GradeRequest, type Runner, stoppedAfter } from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
-import type { FromWorker, ToWorker } from './worker/protocol.ts';
+import type { Connect, FromWorker, ToWorker } from './worker/protocol.ts';
 
 /**
- * The in-page runner: grades in a Web Worker (worker/grader-worker.ts). A
- * Worker serves run after run, so its JIT stays warm, for as long as each run
- * leaves its realm as it found it (worker/realm-guard.ts): nothing a run
- * leaves behind may change the next one, as vitest gives every test file a
- * fresh isolate. Otherwise, and after a crash or a stopped run, the Worker is
- * terminated and a fresh one started and warmed (packages and grader loaded)
- * for the next run.
+ * The in-page runner: grades in a Web Worker (worker/grader-worker.ts), a fresh
+ * one for every run, so that nothing a run does (a replaced built-in, a
+ * listener, a package's prototype) can change the next one: the isolation
+ * vitest gets from a fresh process. To keep runs fast, the next Worker is
+ * started as soon as the page knows the exercise and after every run, and
+ * warmed while the learner edits: it loads the packages and the grader, then
+ * rehearses by grading the course's own starter once, so its JIT is warm.
  * A wall-clock budget starts when the learner's code starts running; past it
  * the Worker is terminated and the run is reported as stopped. Runs are served
  * one at a time, in order.
@@ -32,12 +32,23 @@ export type SpawnWorker = (events: WorkerEvents) => WorkerPort;
 
 export const spawnGraderWorker: SpawnWorker = (events) => {
   const worker = new Worker(new URL('./worker/grader-worker.ts', import.meta.url), { type: 'module' });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => events.message(event.data);
+  // Requests and results travel on a private channel. The Worker's own channel is open to the
+  // learner's code running inside, so nothing posted there is read: a forged result cannot arrive.
+  const channel = new MessageChannel();
+  const connect: Connect = { type: 'connect' };
+  worker.postMessage(connect, [channel.port2]);
+  channel.port1.onmessage = (event: MessageEvent<FromWorker>) => events.message(event.data);
   worker.onerror = (event) => {
     event.preventDefault();
     events.crash(event.message || 'the grading worker could not start');
   };
-  return { post: (message) => worker.postMessage(message), terminate: () => worker.terminate() };
+  return {
+    post: (message) => channel.port1.postMessage(message),
+    terminate: () => {
+      worker.terminate();
+      channel.port1.close();
+    },
+  };
 };
 
 export interface WorkerRunnerOptions {
@@ -50,15 +61,19 @@ export interface WorkerRunnerOptions {
 }
 
 export interface WorkerRunner extends Runner {
-  /** Starts a Worker and loads the packages and grader this exercise needs, so the first run is warm. */
-  warmUp(request: Pick<GradeRequest, 'manifest'>): void;
+  /**
+   * Starts the next Worker and warms it for this exercise: packages and grader loaded, and, when
+   * `request.files` is given, those files graded once as a rehearsal. They must be the course's
+   * own code (the starter), never the learner's: the learner's run shares that Worker's realm.
+   */
+  warmUp(request: Pick<GradeRequest, 'manifest'> & Partial<Pick<GradeRequest, 'files'>>): void;
 }
 
 interface ActiveRun {
   port: WorkerPort;
   id: number;
   running(): void;
-  done(outcome: GradeOutcome, reusable?: boolean): void;
+  done(outcome: GradeOutcome): void;
 }
 
 export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRunner {
@@ -66,8 +81,10 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
   const timers = options.timers ?? realTimers;
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const loadLimitMs = options.loadLimitMs ?? 60_000;
-  /** The Worker waiting for the next run: a fresh one, possibly still loading, or one a run left fit. */
+  /** The Worker waiting for the next run, started and warmed (or still warming) ahead of it. */
   let spare: WorkerPort | undefined;
+  /** How to warm the next Worker: the exercise, and the course's code to rehearse with. */
+  let warming: ToWorker | undefined;
   let active: ActiveRun | undefined;
   let disposed = false;
   let nextId = 1;
@@ -78,7 +95,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       message: (message) => {
         if (active?.port !== port || message.id !== active.id) return;
         if (message.type === 'running') active.running();
-        else active.done(message.outcome, message.reusable);
+        else active.done(message.outcome);
       },
       crash: (reason) => {
         if (active?.port === port) {
@@ -89,17 +106,23 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         }
       },
     });
+    if (warming) port.post(warming);
     return port;
   }
 
-  function warm({ manifest }: Pick<GradeRequest, 'manifest'>) {
+  function warm({ manifest, files }: Parameters<WorkerRunner['warmUp']>[0]) {
     if (disposed) return;
-    spare ??= spawnWorker();
-    spare.post({ type: 'warm', manifest });
+    const next: ToWorker = { type: 'warm', manifest, ...(files && { rehearsal: files }) };
+    const sameExercise = warming?.manifest.id === manifest.id;
+    warming = next;
+    if (spare && sameExercise) return;
+    spare?.terminate();
+    spare = spawnWorker();
   }
 
   function run(request: GradeRequest): Promise<GradeOutcome> {
     if (disposed) return Promise.resolve({ kind: 'runner-error', message: 'the runner was closed' });
+    warming ??= { type: 'warm', manifest: request.manifest };
     const port = spare ?? spawnWorker();
     spare = undefined;
     const id = nextId++;
@@ -112,17 +135,18 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
           }),
         loadLimitMs,
       );
-      const finish = (outcome: GradeOutcome, reusable = false) => {
+      let started = false;
+      const finish = (outcome: GradeOutcome) => {
         timers.clearTimeout(timer);
         active = undefined;
-        if (reusable && !disposed) {
-          spare?.terminate(); // a cold Worker warmed meanwhile: this one is hot
-          spare = port;
-        } else port.terminate();
-        warm(request);
+        port.terminate();
+        if (!disposed) spare ??= spawnWorker();
         resolve(outcome);
       };
+      // Only the first signal starts the budget: nothing may extend it.
       const running = () => {
+        if (started) return;
+        started = true;
         timers.clearTimeout(timer);
         timer = timers.setTimeout(() => finish(stoppedAfter(timeLimitMs)), timeLimitMs);
       };

@@ -59,7 +59,8 @@ export async function openWorkspace(
     store.preferences().runner,
     async () => {
       const loaded = await loading;
-      return { manifest: loaded.manifest, files: codeOf(loaded) };
+      // The starter, not the learner's code: the Worker runner rehearses with it to warm up.
+      return { manifest: loaded.manifest, files: loaded.starter };
     },
     (state) => runnerBar.showState(state),
   );

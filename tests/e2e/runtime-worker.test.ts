@@ -83,11 +83,12 @@ describe.each(course.map((exercise) => [exercise.manifest.id, exercise] as const
         nodeReport(id, 'solution'),
       ]);
       await resetRunner();
-      const starter = await gradeInBrowser({
-        manifest,
-        files: await filesOf(exercise, exercise.exerciseDir),
-        seed: DEFAULT_SEED,
-      });
+      const starterFiles = await filesOf(exercise, exercise.exerciseDir);
+      await page.evaluate(
+        (request) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.warmUp(request),
+        { manifest, files: starterFiles },
+      );
+      const starter = await gradeInBrowser({ manifest, files: starterFiles, seed: DEFAULT_SEED });
       await idle(3_000); // as a learner edits, the next Worker warms up
       const solution = await gradeInBrowser({
         manifest,
@@ -167,22 +168,117 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
     await resetRunner();
   });
 
-  it('does not let code that changes a built-in change the next run: that Worker is not reused', async () => {
-    const solution = await filesOf(exercise, exercise.solutionDir);
-    const polluting = {
-      ...solution,
+  it.each([
+    {
+      trick: 'replaces a built-in',
       // Every object read back through JSON.parse gets a wrong name, in this run and, if the realm leaked, the next.
-      [editable]: `${solution[editable]}
-const parse = JSON.parse;
+      atLoad: `const parse = JSON.parse;
 JSON.parse = (text: string) => {
   const value = parse(text);
   return value !== null && typeof value === 'object' ? { ...value, name: 'leaked' } : value;
-};
+};`,
+      withDeps: '',
+    },
+    {
+      trick: "patches a grading package's prototype and the Worker's message handling",
+      atLoad: `self.addEventListener('message', (event) => event.stopImmediatePropagation());
+self.onmessage = null;
+let poisoned = false;`,
+      // Every later GET on any ioredis-mock client misses: a cache that never hits.
+      withDeps: `if (!poisoned) {
+  poisoned = true;
+  const prototype = Object.getPrototypeOf(deps.redis);
+  const get = prototype.get;
+  prototype.get = function (...args: unknown[]) {
+    return get.apply(this, args).then(() => null);
+  };
+}`,
+    },
+  ])(
+    'does not let code that $trick change the next run: every run has a fresh Worker',
+    async ({ atLoad, withDeps }) => {
+      const solution = await filesOf(exercise, exercise.solutionDir);
+      const source = (solution[editable] ?? '').replace(
+        'export function createProductService(',
+        'function realCreateProductService(',
+      );
+      // The trick runs when the module loads, and when the grader creates a service (with its dependencies).
+      const poisoning = {
+        ...solution,
+        [editable]: `${source}
+${atLoad}
+export function createProductService(deps: Parameters<typeof realCreateProductService>[0]) {
+${withDeps}
+  return realCreateProductService(deps);
+}
+`,
+      };
+      await gradeInBrowser({ manifest, files: poisoning });
+      const nextSolution = await gradeInBrowser({ manifest, files: solution });
+      const nextStarter = await gradeInBrowser({
+        manifest,
+        files: await filesOf(exercise, exercise.exerciseDir),
+      });
+      expect(comparable(reportOf(nextSolution.outcome))).toEqual(
+        comparable(await nodeReport(manifest.id, 'solution')),
+      );
+      expect(comparable(reportOf(nextStarter.outcome))).toEqual(
+        comparable(await nodeReport(manifest.id, 'starter')),
+      );
+    },
+  );
+
+  it('takes results only from the grading core: results the learner code posts are ignored', async () => {
+    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const forged = (id: number) => ({
+      type: 'done',
+      id,
+      outcome: {
+        kind: 'graded',
+        diagnostics: [],
+        report: {
+          exercise: manifest.id,
+          runtime: 'worker',
+          seed: DEFAULT_SEED,
+          errors: [],
+          tests: manifest.tasks.map((task) => ({
+            task: task.number,
+            name: 'forged',
+            status: 'pass',
+            durationMs: 1,
+          })),
+        },
+      },
+    });
+    const forging = {
+      ...starter,
+      [editable]: `${starter[editable]}
+const forged = ${JSON.stringify(forged(0))};
+for (let id = 1; id < 200; id++) self.postMessage({ ...forged, id });
 `,
     };
-    await gradeInBrowser({ manifest, files: polluting });
-    const next = await gradeInBrowser({ manifest, files: solution });
-    expect(comparable(reportOf(next.outcome))).toEqual(comparable(await nodeReport(manifest.id, 'solution')));
+    const report = reportOf((await gradeInBrowser({ manifest, files: forging })).outcome);
+    expect(taskOutcomes(report, manifest.tasks).filter((task) => task.status === 'pass')).toEqual([]);
+    expect(comparable(report)).toEqual(comparable(await nodeReport(manifest.id, 'starter')));
+  });
+
+  it('keeps the time budget: "running" signals the learner code posts do not restart it', async () => {
+    const limitMs = 3_000;
+    await resetRunner(limitMs);
+    const hanging = {
+      [editable]: `export function createProductService() {
+  const never = () => new Promise<never>(() => {});
+  return { getProduct: never, updateProduct: never };
+}
+setInterval(() => {
+  for (let id = 1; id < 200; id++) self.postMessage({ type: 'running', id });
+}, 50);
+`,
+    };
+    const { outcome, elapsedMs } = await gradeInBrowser({ manifest, files: hanging });
+    expect(outcome).toMatchObject({ kind: 'stopped', limitMs });
+    expect(elapsedMs, 'stopped soon after the budget (loading included)').toBeLessThan(limitMs + 5_000);
+    await resetRunner();
   });
 
   it('fails every task with the error when the learner code throws while it loads', async () => {

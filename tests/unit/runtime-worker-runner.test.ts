@@ -24,9 +24,8 @@ class FakeWorker {
     if (grade?.type !== 'grade') throw new Error('nothing was graded');
     return grade.id;
   }
-  reply(message: { type: 'running' } | { type: 'done'; outcome: GradeOutcome; reusable?: boolean }) {
-    const id = this.lastGradeId();
-    this.events.message(message.type === 'done' ? { reusable: false, ...message, id } : { ...message, id });
+  reply(message: { type: 'running' } | { type: 'done'; outcome: GradeOutcome }) {
+    this.events.message({ ...message, id: this.lastGradeId() });
   }
 }
 
@@ -55,43 +54,57 @@ describe('the Worker runner', () => {
     const { workers, runner } = setup();
     const outcome = runner.grade(request);
     await Promise.resolve();
-    expect(workers[0]?.posted[0]).toMatchObject({ type: 'grade', seed: DEFAULT_SEED, files: request.files });
+    expect(workers[0]?.posted.at(-1)).toMatchObject({
+      type: 'grade',
+      seed: DEFAULT_SEED,
+      files: request.files,
+    });
     workers[0]?.reply({ type: 'running' });
     workers[0]?.reply({ type: 'done', outcome: graded });
     await expect(outcome).resolves.toEqual(graded);
   });
 
-  it('keeps a Worker the run left fit for the next run, so its JIT stays warm', async () => {
+  it('grades every run in a fresh Worker, started and warmed with the starter before the run needs it', async () => {
     const { workers, runner } = setup();
-    const first = runner.grade(request);
-    await Promise.resolve();
-    workers[0]?.reply({ type: 'done', outcome: graded, reusable: true });
-    await first;
+    const starter = { 'demo.ts': 'export const todo = 1;' };
+    runner.warmUp({ manifest, files: starter });
     expect(workers).toHaveLength(1);
-    expect(workers[0]?.terminated).toBe(false);
-    const second = runner.grade({ ...request, seed: 7 });
-    await Promise.resolve();
-    expect(workers).toHaveLength(1);
-    expect(workers[0]?.posted.at(-1)).toMatchObject({ type: 'grade', seed: 7 });
-    workers[0]?.reply({ type: 'done', outcome: graded, reusable: true });
-    await expect(second).resolves.toEqual(graded);
-  });
-
-  it('grades in a fresh Worker, warmed as soon as a run ends, when the run left the last one unfit', async () => {
-    const { workers, runner } = setup();
-    runner.warmUp({ manifest });
+    expect(workers[0]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: starter }]);
     const first = runner.grade(request);
     await Promise.resolve();
     expect(workers).toHaveLength(1);
     workers[0]?.reply({ type: 'done', outcome: graded });
     await first;
+    // The Worker that ran learner code is gone; the next one is already warming.
     expect(workers[0]?.terminated).toBe(true);
-    expect(workers[1]?.posted).toEqual([{ type: 'warm', manifest }]);
-    const second = runner.grade(request);
+    expect(workers[1]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: starter }]);
+    const second = runner.grade({ ...request, seed: 7 });
     await Promise.resolve();
     expect(workers).toHaveLength(2);
+    expect(workers[1]?.posted.at(-1)).toMatchObject({ type: 'grade', seed: 7 });
     workers[1]?.reply({ type: 'done', outcome: graded });
     await expect(second).resolves.toEqual(graded);
+    expect(workers[1]?.terminated).toBe(true);
+  });
+
+  it('never rehearses with the code it grades: without a warm-up, the next Worker only loads', async () => {
+    const { workers, runner } = setup();
+    const first = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'done', outcome: graded });
+    await first;
+    expect(workers[1]?.posted).toEqual([{ type: 'warm', manifest }]);
+  });
+
+  it('does not let a second "running" signal extend the budget', async () => {
+    const { clock, workers, runner } = setup();
+    const looping = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'running' });
+    clock.tick(9_000);
+    workers[0]?.reply({ type: 'running' });
+    clock.tick(1_000);
+    await expect(looping).resolves.toMatchObject({ kind: 'stopped', limitMs: 10_000 });
   });
 
   it('stops code that runs past the budget, then grades the next run in a new Worker', async () => {
@@ -172,7 +185,6 @@ describe('the Worker runner', () => {
       type: 'done',
       id: workers[1]?.lastGradeId() ?? 0,
       outcome: graded,
-      reusable: true,
     });
     workers[1]?.reply({ type: 'done', outcome: { kind: 'runner-error', message: 'from the live worker' } });
     await expect(next).resolves.toMatchObject({ message: 'from the live worker' });

@@ -1,20 +1,21 @@
 import { gradeInPage } from '../../grading/in-page/run-grader.ts';
+import { DEFAULT_SEED } from '../../grading/results.ts';
 import { compiledCourseFiles } from './compiled-course-files.ts';
 import { gradeInWorker, prepareExercise, type WorkerHost } from './grade-in-worker.ts';
 import { loadGraderPackages } from './grader-packages.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
-import { guardRealm } from './realm-guard.ts';
+import type { Connect, FromWorker, ToWorker } from './protocol.ts';
 
 /**
- * The grading Worker's entry: grades one request at a time and posts the
- * outcome back, saying whether this Worker is still fit for the next run. The
- * page terminates it when a run exceeds its time budget (a `while (true)`
- * cannot be stopped any other way) or leaves it unfit, and starts a new one.
+ * The grading Worker's entry. It serves exactly one learner run: the page
+ * starts it ahead of time, has it load and rehearse (warm), sends one run, and
+ * terminates it when the outcome arrives, so no run can change another (the
+ * isolation vitest gets from a fresh process per run). The page also
+ * terminates it when a run exceeds its time budget: a `while (true)` cannot be
+ * stopped any other way.
  */
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<Connect>) => void) | null;
   addEventListener(type: 'error' | 'unhandledrejection', listener: (event: Event) => void): void;
 };
 
@@ -25,34 +26,41 @@ for (const type of ['error', 'unhandledrejection'] as const) {
   scope.addEventListener(type, (event) => event.preventDefault());
 }
 
-// Before any run, so the timers the grading packages and the learner's code start are tracked.
-const realm = guardRealm();
-
 const host: WorkerHost = {
   compiledCourseFiles,
   loadPackages: loadGraderPackages,
   grade: gradeInPage,
 };
 
-async function handle(message: ToWorker): Promise<void> {
+async function handle(message: ToWorker, reply: (message: FromWorker) => void): Promise<void> {
   if (message.type === 'warm') {
     // Warming is an optimisation: a failure here shows up, with its cause, in the next run.
     await prepareExercise(message.manifest, host).catch(() => {});
+    if (message.rehearsal) {
+      const rehearsal = { manifest: message.manifest, files: message.rehearsal, seed: DEFAULT_SEED };
+      await gradeInWorker(rehearsal, host).catch(() => {});
+    }
     return;
   }
   const { id } = message;
-  realm.begin();
-  const outcome = await gradeInWorker(message, host, () => scope.postMessage({ type: 'running', id })).catch(
+  const outcome = await gradeInWorker(message, host, () => reply({ type: 'running', id })).catch(
     (error: unknown) => ({
       kind: 'runner-error' as const,
       message: `the grading worker failed: ${error instanceof Error ? error.message : String(error)}`,
     }),
   );
-  const reusable = realm.end() && outcome.kind !== 'runner-error';
-  scope.postMessage({ type: 'done', id, outcome, reusable });
+  reply({ type: 'done', id, outcome });
 }
 
-let queue = Promise.resolve();
+// The page's first message hands over the private channel. The reply function is bound now,
+// before any learner code loads, so replacing MessagePort.prototype.postMessage later changes nothing.
 scope.onmessage = (event) => {
-  queue = queue.then(() => handle(event.data));
+  const [port] = event.ports;
+  if (event.data?.type !== 'connect' || !port) return;
+  scope.onmessage = null;
+  const reply: (message: FromWorker) => void = MessagePort.prototype.postMessage.bind(port);
+  let queue = Promise.resolve();
+  port.onmessage = (request: MessageEvent<ToWorker>) => {
+    queue = queue.then(() => handle(request.data, reply));
+  };
 };

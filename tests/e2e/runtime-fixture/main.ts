@@ -10,6 +10,8 @@ import { createWorkerRunner, type WorkerRunnerOptions } from '../../../engine/ru
 export interface GradingFixture {
   /** Replaces the runner (a fresh page-side runner with these options, no Worker yet). */
   reset(options: Pick<WorkerRunnerOptions, 'timeLimitMs'>): void;
+  /** Warms the next Worker as the site does, rehearsing with the starter. */
+  warmUp(request: GradeRequest): void;
   /** Grades and reports how long it took, from the call to the outcome. */
   grade(request: GradeRequest): Promise<{ outcome: GradeOutcome; elapsedMs: number }>;
   installCache: ReturnType<typeof indexedDbInstallCache>;
@@ -21,6 +23,9 @@ const fixture: GradingFixture = {
   reset(options) {
     runner.dispose();
     runner = createWorkerRunner(options);
+  },
+  warmUp(request) {
+    runner.warmUp(request);
   },
   async grade(request) {
     const started = performance.now();
