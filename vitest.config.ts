@@ -9,7 +9,7 @@ import {
 
 // One project per exercise grades the learner's code in exercises/<id>.
 // `npm run grade` and an exercise's `npm test` select projects from here.
-// REDIS_URL, DATABASE_URL, DATABASE_REPLICA_URLS: grade against real servers instead of the simulations.
+// RJ_REDIS_URL, RJ_DATABASE_URL, RJ_DATABASE_REPLICA_URLS: grade against real servers instead of the simulations.
 const seed = seedFromEnvironment(process.env);
 const backends = backendsFromEnvironment(process.env);
 

@@ -1,4 +1,4 @@
-import { type Backends, backendsFromEnvironment } from '../grading/projects.ts';
+import { BACKEND_VARIABLES, type Backends, backendsFromEnvironment } from '../grading/projects.ts';
 import { describeBackends, gradingCommandLine, runGrading } from './run-grading.ts';
 
 /**
@@ -16,8 +16,9 @@ const usage = `Grade the reference solutions against real Redis and PostgreSQL.
   npm run grade:real -- cache-aside  only some exercises
   npm run grade:real -- --seed 1234  replay a run with the seed it printed
 
-Reads REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS (comma-separated). Tests that need a
-simulation a real server cannot give are listed as not graded. Exits non-zero if any task fails.`;
+Reads RJ_REDIS_URL, RJ_DATABASE_URL and RJ_DATABASE_REPLICA_URLS (comma-separated); the generic
+REDIS_URL and DATABASE_URL are ignored. Tests that need a simulation a real server cannot give are
+listed as not graded. Exits non-zero if any task fails.`;
 
 const { exercises } = gradingCommandLine(usage, { watch: false });
 
@@ -29,9 +30,13 @@ try {
   process.exit(2);
 }
 if (Object.keys(backends).length === 0) {
+  const generic = ['REDIS_URL', 'DATABASE_URL', 'DATABASE_REPLICA_URLS'].filter((name) => process.env[name]);
   console.error(
-    'No real servers named: set REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS, e.g.\n' +
+    `No real servers named: set ${Object.values(BACKEND_VARIABLES).join(', ')}, e.g.\n` +
       '  tests/real-servers/servers.sh start && eval "$(tests/real-servers/servers.sh env)"\n' +
+      (generic.length > 0
+        ? `(${generic.join(' and ')} ${generic.length > 1 ? 'are' : 'is'} set but not read: the course reads only its own RJ_ names.)\n`
+        : '') +
       'Without them the graders use their simulations: npm test checks that case.',
   );
   process.exit(2);

@@ -8,9 +8,10 @@ const usage = `Grade your exercises offline, with the same graders the browser r
   npm run grade -- --watch           regrade whenever you save a file
   npm run grade -- --seed 1234       replay a run with the seed it printed
 
-Against real servers instead of the built-in simulations (tests/real-servers/servers.sh starts them):
-  REDIS_URL=redis://127.0.0.1:6390 DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres \\
-  DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:5434/postgres npm run grade
+Against real servers instead of the built-in simulations (tests/real-servers/servers.sh starts them),
+name them in the course's own variables (a REDIS_URL or DATABASE_URL set for other work is ignored):
+  RJ_REDIS_URL=redis://127.0.0.1:6390 RJ_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres \\
+  RJ_DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:5434/postgres npm run grade
 
 Inside an exercise folder, npm test grades that exercise (npm run test:watch to watch).`;
 

@@ -68,15 +68,59 @@ export function describeBackends(backends: Backends): string[] {
   return lines;
 }
 
-/** The exercises a command names (all of them when it names none); exits with a clear message on a typo. */
-export function chosenExercises(named: readonly string[]): string[] {
-  const known = loadCourse().map((exercise) => exercise.manifest.id);
-  const unknown = named.filter((id) => !known.includes(id));
-  if (unknown.length > 0) {
-    console.error(`No exercise called ${unknown.join(', ')}. The exercises are: ${known.join(', ')}.`);
-    process.exit(2);
+export interface GradingArguments {
+  exercises: string[];
+  watch: boolean;
+  seed: string | undefined;
+}
+
+/**
+ * Reads a grading command's arguments: exercise names, --seed, --help, and --watch where the
+ * command offers it. Anything else is answered with the usage and exit code 2, never a stack trace.
+ */
+export function parseGradingArguments(
+  args: readonly string[],
+  usage: string,
+  options: { watch: boolean; known: readonly string[] },
+): GradingArguments | { exitCode: 0 | 2; print: string } {
+  let parsed: { values: { watch?: boolean; seed?: string; help?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        watch: { type: 'boolean', short: 'w', default: false },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    const option = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    return { exitCode: 2, print: `${option ? `Unknown option ${option}.` : message}\n\n${usage}` };
   }
-  return named.length > 0 ? [...named] : known;
+  const { values, positionals } = parsed;
+  if (values.help) return { exitCode: 0, print: usage };
+  if (values.watch && !options.watch)
+    return { exitCode: 2, print: `--watch is not available here.\n\n${usage}` };
+  if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
+    return {
+      exitCode: 2,
+      print: `--seed takes the number a run printed, such as --seed 1234; got "${values.seed}".`,
+    };
+  }
+  const unknown = positionals.filter((id) => !options.known.includes(id));
+  if (unknown.length > 0) {
+    return {
+      exitCode: 2,
+      print: `No exercise called ${unknown.join(', ')}. The exercises are: ${options.known.join(', ')}.`,
+    };
+  }
+  return {
+    exercises: positionals.length > 0 ? [...positionals] : [...options.known],
+    watch: values.watch ?? false,
+    seed: values.seed,
+  };
 }
 
 /**
@@ -84,23 +128,13 @@ export function chosenExercises(named: readonly string[]): string[] {
  * vitest config through GRADER_SEED), --help, and --watch where the command offers it.
  */
 export function gradingCommandLine(usage: string, options: { watch: boolean }) {
-  const { values, positionals } = parseArgs({
-    options: {
-      watch: { type: 'boolean', short: 'w', default: false },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
+  const known = loadCourse().map((exercise) => exercise.manifest.id);
+  const parsed = parseGradingArguments(process.argv.slice(2), usage, { ...options, known });
+  if ('exitCode' in parsed) {
+    if (parsed.exitCode === 0) console.log(parsed.print);
+    else console.error(parsed.print);
+    process.exit(parsed.exitCode);
   }
-  if (values.watch && !options.watch) {
-    console.error('--watch is not available here.');
-    process.exit(2);
-  }
-  const exercises = chosenExercises(positionals);
-  if (values.seed !== undefined) process.env.GRADER_SEED = values.seed;
-  return { exercises, watch: values.watch };
+  if (parsed.seed !== undefined) process.env.GRADER_SEED = parsed.seed;
+  return { exercises: parsed.exercises, watch: parsed.watch };
 }

@@ -111,26 +111,39 @@ function serverUrl(name: string, raw: string, protocols: readonly string[]): str
 }
 
 /**
- * The real servers to grade against, from REDIS_URL, DATABASE_URL and
- * DATABASE_REPLICA_URLS (comma-separated). Unset or empty: the graders use
- * their simulations. The one place these variables are read and checked.
+ * The variables that name real servers to grade against. They carry the course's own prefix: a
+ * generic REDIS_URL or DATABASE_URL in a learner's shell belongs to their other work and must never
+ * switch grading away from the simulations.
+ */
+export const BACKEND_VARIABLES = {
+  redis: 'RJ_REDIS_URL',
+  database: 'RJ_DATABASE_URL',
+  replicas: 'RJ_DATABASE_REPLICA_URLS',
+} as const;
+
+/**
+ * The real servers to grade against, from RJ_REDIS_URL, RJ_DATABASE_URL and
+ * RJ_DATABASE_REPLICA_URLS (comma-separated). Unset or empty: the graders use
+ * their simulations; REDIS_URL, DATABASE_URL and DATABASE_REPLICA_URLS are
+ * ignored. The one place these variables are read and checked.
  */
 export function backendsFromEnvironment(env: Record<string, string | undefined>): Backends {
+  const { redis: redisName, database: databaseName, replicas: replicasName } = BACKEND_VARIABLES;
   const backends: Backends = {};
-  const redis = env.REDIS_URL?.trim();
-  if (redis) backends.redisUrl = serverUrl('REDIS_URL', redis, ['redis:', 'rediss:']);
-  const database = env.DATABASE_URL?.trim();
-  if (database) backends.databaseUrl = serverUrl('DATABASE_URL', database, ['postgres:', 'postgresql:']);
-  const replicas = (env.DATABASE_REPLICA_URLS ?? '')
+  const redis = env[redisName]?.trim();
+  if (redis) backends.redisUrl = serverUrl(redisName, redis, ['redis:', 'rediss:']);
+  const database = env[databaseName]?.trim();
+  if (database) backends.databaseUrl = serverUrl(databaseName, database, ['postgres:', 'postgresql:']);
+  const replicas = (env[replicasName] ?? '')
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
   if (replicas.length > 0) {
     if (!backends.databaseUrl) {
-      throw new Error('DATABASE_REPLICA_URLS names replicas but DATABASE_URL (their primary) is not set');
+      throw new Error(`${replicasName} names replicas but ${databaseName} (their primary) is not set`);
     }
     backends.replicaUrls = replicas.map((url, i) =>
-      serverUrl(`DATABASE_REPLICA_URLS (entry ${i + 1})`, url, ['postgres:', 'postgresql:']),
+      serverUrl(`${replicasName} (entry ${i + 1})`, url, ['postgres:', 'postgresql:']),
     );
   }
   return backends;

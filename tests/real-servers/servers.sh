@@ -72,9 +72,9 @@ port_taken() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 print_env() {
   cat <<ENV
-export REDIS_URL=redis://$HOST:$REDIS_PORT
-export DATABASE_URL=postgres://postgres@$HOST:$PRIMARY_PORT/postgres
-export DATABASE_REPLICA_URLS=postgres://postgres@$HOST:$REPLICA_PORT/postgres
+export RJ_REDIS_URL=redis://$HOST:$REDIS_PORT
+export RJ_DATABASE_URL=postgres://postgres@$HOST:$PRIMARY_PORT/postgres
+export RJ_DATABASE_REPLICA_URLS=postgres://postgres@$HOST:$REPLICA_PORT/postgres
 ENV
 }
 

@@ -5,10 +5,16 @@ import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { courseRoot, loadCourse } from '../../engine/course/course.ts';
 import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
-import { ENGINE_FILES, exerciseProject } from '../../engine/runtime/exercise-project.ts';
+import {
+  ENGINE_FILES,
+  exerciseProject,
+  GRADE_SCRIPT,
+  projectDependencies,
+} from '../../engine/runtime/exercise-project.ts';
 import { projectZip, zipFolderName } from '../../engine/runtime/zip.ts';
 
 const rootPackage = JSON.parse(readFileSync(join(courseRoot, 'package.json'), 'utf8'));
+const rootLock = JSON.parse(readFileSync(join(courseRoot, 'package-lock.json'), 'utf8'));
 
 describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as const))(
   'the standalone project of %s',
@@ -28,6 +34,8 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
         `exercises/${id}/exercise.json`,
         ...manifest.files.editable.map((file) => `exercises/${id}/${file}`),
         'package.json',
+        'package-lock.json',
+        'grade.mjs',
         'README.md',
       ];
       expect(Object.keys(tree)).toEqual(expect.arrayContaining(expected));
@@ -47,11 +55,33 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
       );
     });
 
-    it('grades with `npm test` = vitest, with every package pinned to the course version', async () => {
-      const pkg = JSON.parse((await project)['package.json'] ?? '');
-      expect(pkg.scripts).toEqual({ test: 'vitest run', 'test:watch': 'vitest' });
+    it('grades with `npm test` = vitest behind grade.mjs, with every package pinned to the course version', async () => {
+      const tree = await project;
+      const pkg = JSON.parse(tree['package.json'] ?? '');
+      expect(pkg.scripts).toEqual({ test: 'node grade.mjs', 'test:watch': 'node grade.mjs --watch' });
+      expect(tree['grade.mjs']).toBe(GRADE_SCRIPT);
       for (const [name, version] of Object.entries(pkg.devDependencies)) {
         expect(version, name).toBe(rootPackage.devDependencies[name]);
+      }
+    });
+
+    it('ships a package-lock.json that pins exactly its dependencies, at the versions the course is tested with', async () => {
+      const tree = await project;
+      const pkg = JSON.parse(tree['package.json'] ?? '');
+      const lock = JSON.parse(tree['package-lock.json'] ?? '');
+      expect(lock).toMatchObject({ name: pkg.name, lockfileVersion: 3 });
+      expect(lock.packages['']).toMatchObject({ name: pkg.name, devDependencies: projectDependencies() });
+      // Every locked package is the very one the course's own install resolves (same version, same tarball).
+      const differs = Object.entries(lock.packages as Record<string, { version: string; integrity?: string }>)
+        .filter(([path]) => path !== '')
+        .filter(([path, entry]) => {
+          const course = rootLock.packages[path];
+          return course?.version !== entry.version || course?.integrity !== entry.integrity;
+        })
+        .map(([path]) => path);
+      expect(differs, 'run npx tsx engine/cli/update-project-lock.ts').toEqual([]);
+      for (const [name, version] of Object.entries(projectDependencies())) {
+        expect(lock.packages[`node_modules/${name}`]?.version, name).toBe(version);
       }
     });
 
