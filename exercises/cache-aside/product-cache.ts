@@ -66,7 +66,8 @@ export function createProductService(deps: ProductServiceDeps): ProductService {
     async getProduct(id: number): Promise<Product | null> {
       // TODO (task 1): look in Redis first (key product:{id}); on a miss, read PostgreSQL and store the
       //   product for 300 seconds. A hit must return the same Product as a miss, Date included.
-      // TODO (task 2): a missing product returns null and must not leave "null" in the cache for long.
+      // TODO (task 2): a missing product returns null and must not leave "null" in the cache for long;
+      //   a query that fails is not "not found": let the error reach the caller, and cache nothing.
       // TODO (task 4): if a Redis command fails, carry on with PostgreSQL (report it via deps.onCacheError).
       // TODO (task 5): concurrent misses for one id must share a single database read.
       const row = await findProductRow(db, id);
@@ -80,6 +81,7 @@ export function createProductService(deps: ProductServiceDeps): ProductService {
     async updateProduct(id: number, changes: ProductChanges): Promise<Product | null> {
       // TODO (task 3): UPDATE the row in PostgreSQL, then make sure no reader gets the old product
       //   from Redis. Think about the order: what can a concurrent reader do between your two steps?
+      //   And what if two updates race: can their cache commands reach Redis in the wrong order?
       // TODO (task 4): the update must still succeed when Redis is down.
       throw new Error(
         `TODO (task 3): updateProduct(${id}, ${JSON.stringify(changes)}) should write to PostgreSQL, then invalidate product:${id}`,
