@@ -29,6 +29,7 @@ export type Advance = 'tick' | 'half' | 'justUnder' | 'exactly' | 'justOver' | '
 export type Step =
   | { kind: 'request'; method: string }
   | { kind: 'behave'; upstream: number; behaviour: Behaviour }
+  | { kind: 'once'; upstream: number; behaviour: Behaviour }
   | { kind: 'advance'; by: Advance }
   | { kind: 'release'; upstream: number; ending: Ending };
 
@@ -132,6 +133,14 @@ export function scenarios(family: Family): fc.Arbitrary<Scenario> {
       }),
     },
     {
+      weight: behave,
+      arbitrary: fc.record({
+        kind: fc.constant('once' as const),
+        upstream: fc.integer({ min: 0, max: 3 }),
+        behaviour: family.behaviours,
+      }),
+    },
+    {
       weight: advance,
       arbitrary: fc.record({
         kind: fc.constant('advance' as const),
@@ -147,7 +156,10 @@ export function scenarios(family: Family): fc.Arbitrary<Scenario> {
       }),
     },
   );
-  return fc.record({ config, steps: fc.array(step, { minLength: 1, maxLength: family.maxSteps }) });
+  return fc.record({
+    config,
+    steps: fc.array(step, { minLength: 1, maxLength: family.maxSteps, size: 'max' }),
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -229,6 +241,11 @@ export function explain({ config, steps }: Scenario): string {
       case 'behave':
         lines.push(
           `${n} t=${seconds(at)}: from now on ${names[step.upstream % config.count]} ${behaviourText(step.behaviour)}`,
+        );
+        break;
+      case 'once':
+        lines.push(
+          `${n} t=${seconds(at)}: ${names[step.upstream % config.count]} ${behaviourText(step.behaviour)} for the next request it gets only`,
         );
         break;
       case 'advance':
@@ -529,6 +546,9 @@ export async function playScenario(
       }
       case 'behave':
         cluster.upstream(names[step.upstream % config.count] as string).behave(step.behaviour);
+        break;
+      case 'once':
+        cluster.upstream(names[step.upstream % config.count] as string).queue(step.behaviour);
         break;
       case 'advance':
         clock.advance(advanceMs(step.by, config.failTimeoutMs));
