@@ -34,8 +34,8 @@ interface PeerModel {
   accessed: number;
   checked: number;
   inFlight: number;
-  /** When the upstream was last taken out (for messages). */
-  outSince?: number;
+  /** A success that came while failures were counted and did not forgive them (for messages). */
+  unforgiving?: number;
 }
 
 /** One way to choose among the candidates; several are accepted where nginx's choice does not matter. */
@@ -176,9 +176,14 @@ export class NginxModel {
         'recovering upstream one request, not a wave of them'
       );
     }
+    const success =
+      peer.unforgiving === undefined
+        ? ''
+        : ` (its success at ${this.time(peer.unforgiving)} came within fail_timeout of a failure, from a pick made ` +
+          'before fail_timeout had passed, so it forgave nothing)';
     return (
-      `${peer.name} has failed ${peer.fails} time${peer.fails === 1 ? '' : 's'} with no success since to forgive ` +
-      `it (max_fails ${maxFails}), the last failure at ${this.time(peer.accessed)}: it is out until ${until} ` +
+      `${peer.name} has failed ${peer.fails} time${peer.fails === 1 ? '' : 's'} with no forgiving success since` +
+      `${success} (max_fails ${maxFails}), the last failure at ${this.time(peer.accessed)}: it is out until ${until} ` +
       `(fail_timeout ${failTimeoutMs / 1000} s after the last failure), and ${this.time(at)} is not past that`
     );
   }
@@ -248,12 +253,14 @@ export class NginxModel {
     }
     const failed = condition !== undefined && condition !== 'http_403' && condition !== 'http_404';
     if (failed) {
-      if (peer.fails + 1 === this.options.maxFails) peer.outSince = at;
       peer.fails++;
+      peer.unforgiving = undefined;
       peer.accessed = at;
       peer.checked = at;
     } else if (peer.accessed < peer.checked) {
       peer.fails = 0;
+    } else if (peer.fails > 0) {
+      peer.unforgiving = at;
     }
     if (condition === undefined) return { failed, passOn: false };
     if (nextUpstream.includes('off')) {
