@@ -2,17 +2,25 @@
  * How this is graded
  * ------------------
  * There is no network here. Each upstream is a SimulatedUpstream: a scripted
- * application server that answers 200, answers a chosen status (500, 503...),
- * refuses the connection, resets it after reading the request, lets the
- * proxy's read timeout fire, or holds the request open until the grader
- * releases it (that is how the grader controls in-flight counts for
+ * application server that answers 200, answers a chosen status (500, 503, 404,
+ * 429...), refuses the connection, resets it after reading the request, lets
+ * the proxy's read timeout fire, or holds the request open until the grader
+ * ends it (that is how the grader controls in-flight counts for
  * least-connections). Your load balancer reaches them only through `send`.
  *
  * The cluster records every attempt (time, upstream, method, path, outcome and
  * how many requests each upstream had in flight at that moment), so the grader
- * judges what reached which server and how many tries a request cost, never
- * wall-clock time. Simulated time stands still unless the grader moves the
- * manual clock it hands to your balancer as `now`.
+ * judges what reached which server and how many tries a request cost. Time is
+ * simulated: the `now` you are given, Date and the timers are fake and move only
+ * when the grader moves them, so a balancer that waits on setTimeout(0) is
+ * judged by what it did, never by real time or by how many turns it took.
+ *
+ * Besides scripted tests, the grader generates scenarios (random upstreams,
+ * options, requests, failures, held requests, releases and clock moves, seeded
+ * from the run's seed) and checks each step against a model of nginx's upstream
+ * module; a difference is shrunk to the smallest scenario and printed as
+ * numbered steps. Where nginx's choice does not matter to clients (how ties
+ * rotate, say), any rotation nginx could make is accepted.
  */
 
 /** What a client asked the load balancer for. */
