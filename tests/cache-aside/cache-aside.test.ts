@@ -766,6 +766,7 @@ describe('task 4: Survive a Redis outage', () => {
     await attempt(h, `getProduct(${product.id}) while Redis was down`, () => service.getProduct(product.id));
     h.redis.comeBack();
     clock.advance(30_000);
+    const reportedDuringOutage = h.cacheErrors.length;
 
     const what = `getProduct(${product.id})`;
     await attempt(h, `${what} after Redis came back`, () => service.getProduct(product.id));
@@ -781,6 +782,16 @@ describe('task 4: Survive a Redis outage', () => {
       );
     }
     checkProduct(last, product, `${what} after Redis came back`);
+    const falseAlarms = h.cacheErrors.slice(reportedDuringOutage);
+    if (falseAlarms.length > 0) {
+      const first = falseAlarms[0];
+      fail(
+        `With Redis healthy again, a miss and two hits of ${what} called onCacheError ${falseAlarms.length} ` +
+          `time(s) (first: ${show(first instanceof Error ? first.message : first)}). A miss (GET answering nil) ` +
+          'is not a failure: report only commands that failed, or the alerts cry wolf and the real outage ' +
+          'goes unnoticed.',
+      );
+    }
   });
 
   it('a full Redis that refuses writes (OOM) does not fail reads or updates', async () => {

@@ -248,7 +248,8 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
           throw new Error(
             `Step ${step}: ${what} returned ${show(got)}: the product as it was before updateProduct at step ` +
               `${by.step}, which had committed and returned. ${truth}. A read after an update must see it: ` +
-              'the cached copy has to go once the write commits.',
+              'the cached copy has to go once the write commits (Redis was reachable then; if your code skips ' +
+              'Redis for a while after errors, a circuit breaker, it must still delete on updates).',
           );
         }
         const age = Math.round((at - (newest.v.until as number)) / 1000);
