@@ -16,6 +16,18 @@ export interface GradeRequest {
   seed?: number;
 }
 
+/**
+ * What to get ready for. `files` and `rehearsal` are the course's own code, never the learner's:
+ * a runner may run them to warm up. `rehearsal` (the reference solution) runs every path the
+ * grader has, so whatever the learner writes next finds the JIT warm.
+ */
+export interface WarmUpRequest {
+  manifest: ExerciseManifest;
+  /** The starter. */
+  files: Record<string, string>;
+  rehearsal?: Record<string, string>;
+}
+
 /** A place in the learner's code the editor should mark. Lines and columns count from 1. */
 export interface Diagnostic {
   file: string;
@@ -54,12 +66,8 @@ export function stoppedAfter(limitMs: number): GradeOutcome {
 export interface Runner {
   readonly kind: RunnerKind;
   grade(request: GradeRequest): Promise<GradeOutcome>;
-  /**
-   * Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that
-   * run is fast. `request.files` is the course's starter code, never the learner's: a runner may
-   * run it to warm up.
-   */
-  warmUp?(request: GradeRequest): void;
+  /** Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that run is fast. */
+  warmUp?(request: WarmUpRequest): void;
   /** Raw output of the last run for a terminal panel (WebContainer only; may contain ANSI codes). */
   onOutput?(listener: (chunk: string) => void): () => void;
   dispose(): void;

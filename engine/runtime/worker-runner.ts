@@ -1,5 +1,11 @@
 import { DEFAULT_SEED } from '../grading/results.ts';
-import { type GradeOutcome, type GradeRequest, type Runner, stoppedAfter } from './runner.ts';
+import {
+  type GradeOutcome,
+  type GradeRequest,
+  type Runner,
+  stoppedAfter,
+  type WarmUpRequest,
+} from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
 import type { Connect, FromWorker, ToWorker } from './worker/protocol.ts';
 
@@ -10,7 +16,8 @@ import type { Connect, FromWorker, ToWorker } from './worker/protocol.ts';
  * vitest gets from a fresh process. To keep runs fast, the next Worker is
  * started as soon as the page knows the exercise and after every run, and
  * warmed while the learner edits: it loads the packages and the grader, then
- * rehearses by grading the course's own starter once, so its JIT is warm.
+ * rehearses by grading the course's own code (the reference solution) once, so
+ * its JIT is warm for whatever the learner wrote.
  * A wall-clock budget starts when the learner's code starts running; past it
  * the Worker is terminated and the run is reported as stopped. Runs are served
  * one at a time, in order.
@@ -61,12 +68,8 @@ export interface WorkerRunnerOptions {
 }
 
 export interface WorkerRunner extends Runner {
-  /**
-   * Starts the next Worker and warms it for this exercise: packages and grader loaded, and, when
-   * `request.files` is given, those files graded once as a rehearsal. They must be the course's
-   * own code (the starter), never the learner's: the learner's run shares that Worker's realm.
-   */
-  warmUp(request: Pick<GradeRequest, 'manifest'> & Partial<Pick<GradeRequest, 'files'>>): void;
+  /** Starts the next Worker and warms it: packages and grader loaded, then a rehearsal graded once. */
+  warmUp(request: WarmUpRequest): void;
 }
 
 interface ActiveRun {
@@ -110,9 +113,9 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
     return port;
   }
 
-  function warm({ manifest, files }: Parameters<WorkerRunner['warmUp']>[0]) {
+  function warm({ manifest, files, rehearsal = files }: WarmUpRequest) {
     if (disposed) return;
-    const next: ToWorker = { type: 'warm', manifest, ...(files && { rehearsal: files }) };
+    const next: ToWorker = { type: 'warm', manifest, ...(rehearsal && { rehearsal }) };
     const sameExercise = warming?.manifest.id === manifest.id;
     warming = next;
     if (spare && sameExercise) return;

@@ -5,7 +5,13 @@ import {
   type RunnerNotice,
   type RunnerPreference,
 } from '../../engine/runtime/choose-runner.ts';
-import type { GradeOutcome, GradeRequest, Runner, RunnerKind } from '../../engine/runtime/runner.ts';
+import type {
+  GradeOutcome,
+  GradeRequest,
+  Runner,
+  RunnerKind,
+  WarmUpRequest,
+} from '../../engine/runtime/runner.ts';
 import type { WebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
 import { createWorkerRunner } from '../../engine/runtime/worker-runner.ts';
 
@@ -45,7 +51,7 @@ export interface RunnerSession {
  */
 export function createRunnerSession(
   preference: RunnerPreference,
-  warmUp: () => Promise<GradeRequest>,
+  warmUp: () => Promise<WarmUpRequest>,
   onChange: (state: RunnerState) => void,
 ): RunnerSession {
   let state: RunnerState = { preference };

@@ -59,8 +59,8 @@ export async function openWorkspace(
     store.preferences().runner,
     async () => {
       const loaded = await loading;
-      // The starter, not the learner's code: the Worker runner rehearses with it to warm up.
-      return { manifest: loaded.manifest, files: loaded.starter };
+      // The course's code, never the learner's: the Worker runner rehearses with the solution to warm up.
+      return { manifest: loaded.manifest, files: loaded.starter, rehearsal: await loaded.solution() };
     },
     (state) => runnerBar.showState(state),
   );

@@ -11,7 +11,8 @@ import { buildFixture, serve } from '../e2e/runtime-fixture/serve.ts';
  * How long "Run tests" takes with the Worker runner in Chromium, from the call
  * to the outcome. Cold: a fresh page grades the starter at once (its Worker
  * still loading and rehearsing). Warm: the runs after it, each in a fresh
- * Worker that loaded and rehearsed while the learner read the last result: the
+ * Worker that loaded and rehearsed (graded the solution once) while the
+ * learner read the last result: the
  * starter again, then the solution (every test passing, so every test doing
  * all its work). Also shows
  * how much of it is the grader's own tests. Prints medians over several fresh
@@ -49,10 +50,10 @@ try {
           (req) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.grade(req),
           request,
         );
-      // As the site does once it knows the exercise: the first Worker warms up with the starter.
+      // As the site does once it knows the exercise: the first Worker warms up, rehearsing with the solution.
       await page.evaluate(
         (req) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.warmUp(req),
-        starter,
+        { ...starter, rehearsal: solution.files },
       );
       times.cold.push((await grade(starter)).elapsedMs);
       // A learner reads the result and edits, while the next Worker warms up.

@@ -86,7 +86,7 @@ describe.each(course.map((exercise) => [exercise.manifest.id, exercise] as const
       const starterFiles = await filesOf(exercise, exercise.exerciseDir);
       await page.evaluate(
         (request) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.warmUp(request),
-        { manifest, files: starterFiles },
+        { manifest, files: starterFiles, rehearsal: await filesOf(exercise, exercise.solutionDir) },
       );
       const starter = await gradeInBrowser({ manifest, files: starterFiles, seed: DEFAULT_SEED });
       await idle(3_000); // as a learner edits, the next Worker warms up

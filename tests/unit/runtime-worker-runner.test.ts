@@ -64,12 +64,13 @@ describe('the Worker runner', () => {
     await expect(outcome).resolves.toEqual(graded);
   });
 
-  it('grades every run in a fresh Worker, started and warmed with the starter before the run needs it', async () => {
+  it('grades every run in a fresh Worker, started and warmed with the solution before the run needs it', async () => {
     const { workers, runner } = setup();
     const starter = { 'demo.ts': 'export const todo = 1;' };
-    runner.warmUp({ manifest, files: starter });
+    const solution = { 'demo.ts': 'export const done = 1;' };
+    runner.warmUp({ manifest, files: starter, rehearsal: solution });
     expect(workers).toHaveLength(1);
-    expect(workers[0]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: starter }]);
+    expect(workers[0]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: solution }]);
     const first = runner.grade(request);
     await Promise.resolve();
     expect(workers).toHaveLength(1);
@@ -77,7 +78,7 @@ describe('the Worker runner', () => {
     await first;
     // The Worker that ran learner code is gone; the next one is already warming.
     expect(workers[0]?.terminated).toBe(true);
-    expect(workers[1]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: starter }]);
+    expect(workers[1]?.posted).toEqual([{ type: 'warm', manifest, rehearsal: solution }]);
     const second = runner.grade({ ...request, seed: 7 });
     await Promise.resolve();
     expect(workers).toHaveLength(2);

@@ -14,7 +14,7 @@ export type ToWorker =
   | { type: 'grade'; id: number; manifest: ExerciseManifest; files: Record<string, string>; seed: number }
   /**
    * Load the packages and sources an exercise needs ahead of a run, then rehearse: grade the
-   * course's own code for it (the starter) once, so the run that follows finds the JIT warm.
+   * course's own code for it (the reference solution) once, so the run that follows finds the JIT warm.
    */
   | { type: 'warm'; manifest: ExerciseManifest; rehearsal?: Record<string, string> };
 

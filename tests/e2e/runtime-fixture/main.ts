@@ -1,4 +1,4 @@
-import type { GradeOutcome, GradeRequest } from '../../../engine/runtime/runner.ts';
+import type { GradeOutcome, GradeRequest, WarmUpRequest } from '../../../engine/runtime/runner.ts';
 import { indexedDbInstallCache } from '../../../engine/runtime/webcontainer/install-cache.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from '../../../engine/runtime/worker-runner.ts';
 
@@ -10,8 +10,8 @@ import { createWorkerRunner, type WorkerRunnerOptions } from '../../../engine/ru
 export interface GradingFixture {
   /** Replaces the runner (a fresh page-side runner with these options, no Worker yet). */
   reset(options: Pick<WorkerRunnerOptions, 'timeLimitMs'>): void;
-  /** Warms the next Worker as the site does, rehearsing with the starter. */
-  warmUp(request: GradeRequest): void;
+  /** Warms the next Worker as the site does, rehearsing with the solution. */
+  warmUp(request: WarmUpRequest): void;
   /** Grades and reports how long it took, from the call to the outcome. */
   grade(request: GradeRequest): Promise<{ outcome: GradeOutcome; elapsedMs: number }>;
   installCache: ReturnType<typeof indexedDbInstallCache>;
