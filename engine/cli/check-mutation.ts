@@ -60,8 +60,8 @@ async function checkExercise(exercise: ExerciseOnDisk): Promise<boolean> {
     mutate: mutated,
     coverageAnalysis: 'perTest',
     concurrency: 2,
-    // Progress on the terminal; the verdict is this command's own summary below.
-    reporters: ['progress'],
+    // Progress while it runs (a bar in a terminal, dots in a log); the verdict is this command's own summary.
+    reporters: [process.stdout.isTTY ? 'progress' : 'dots'],
     // Its own sandbox, so that two exercises can be checked at once.
     tempDirName: `.stryker-tmp/${id}`,
     ignorePatterns: ['dist', '.astro', 'site', 'docs', 'reports'],
