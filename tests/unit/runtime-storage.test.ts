@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { browserStore, type KeyValueStore, memoryStore } from '../../engine/runtime/storage/backend.ts';
 import { LESSON_PROGRESS_KEY, readLessonProgress } from '../../engine/runtime/storage/lesson-progress.ts';
 import type { StoredProgress } from '../../engine/runtime/storage/schema.ts';
-import { ProgressStore } from '../../engine/runtime/storage.ts';
+import { type ExternalChange, MAX_IMPORT_CHARS, ProgressStore } from '../../engine/runtime/storage.ts';
 
 const caching = {
   id: 'cache-aside',
@@ -269,5 +269,263 @@ describe('export and import', () => {
       expect(!result.ok && result.error).toMatch(reason);
     }
     expect(store.exportJson()).toBe(before);
+  });
+});
+
+/**
+ * Tabs of one browser: each has its own view of one shared localStorage, and hears the others'
+ * writes as `storage` events, which arrive later (here: when `deliver()` is called).
+ */
+function sharedStorage(initial: Record<string, string> = {}) {
+  const items = new Map(Object.entries(initial));
+  const tabs: Array<{ listeners: Set<(key: string | null) => void> }> = [];
+  let queue: Array<() => void> = [];
+  return {
+    items,
+    tab(): KeyValueStore {
+      const self = { listeners: new Set<(key: string | null) => void>() };
+      tabs.push(self);
+      const announce = (key: string) => {
+        for (const other of tabs) {
+          if (other !== self) for (const listener of other.listeners) queue.push(() => listener(key));
+        }
+      };
+      return {
+        getItem: (key) => items.get(key) ?? null,
+        setItem(key, value) {
+          items.set(key, value);
+          announce(key);
+        },
+        removeItem(key) {
+          items.delete(key);
+          announce(key);
+        },
+        keys: () => [...items.keys()],
+        subscribe(listener) {
+          self.listeners.add(listener);
+          return () => self.listeners.delete(listener);
+        },
+      };
+    },
+    deliver() {
+      const due = queue;
+      queue = [];
+      for (const event of due) event();
+    },
+  };
+}
+
+const stored = (storage: { items: Map<string, string> }, id = 'cache-aside') =>
+  JSON.parse(storage.items.get(`request-journey:v1:exercise:${id}`) ?? 'null');
+
+describe('two tabs on one storage', () => {
+  function twoTabs() {
+    const storage = sharedStorage();
+    const first = ProgressStore.open(storage.tab());
+    first.saveCode('cache-aside', { 'product-cache.ts': 'v1' });
+    const second = ProgressStore.open(storage.tab());
+    storage.deliver();
+    return { storage, first, second };
+  }
+
+  it("an older tab's hint reveal or run does not write its stale code over newer code", () => {
+    const { storage, first, second } = twoTabs();
+    first.saveCode('cache-aside', { 'product-cache.ts': 'v2, typed in the first tab' });
+    // Before the second tab has heard of it:
+    second.revealHint('cache-aside', 1);
+    second.recordRun(caching, [1]);
+    expect(stored(storage)).toEqual({
+      files: { 'product-cache.ts': 'v2, typed in the first tab' },
+      passedTasks: [1],
+      hintsRevealed: { 1: 1 },
+    });
+    expect(second.exercise('cache-aside').files).toEqual({
+      'product-cache.ts': 'v2, typed in the first tab',
+    });
+  });
+
+  it("an older tab's save with nothing new keeps the other tab's code and says so", () => {
+    const { storage, first, second } = twoTabs();
+    const changes: ExternalChange[] = [];
+    second.onExternalChange((change) => changes.push(change));
+    first.saveCode('cache-aside', { 'product-cache.ts': 'v2' });
+    // A flush of the second tab's untouched editor (pagehide, a run):
+    expect(second.saveCode('cache-aside', { 'product-cache.ts': 'v1' })).toEqual({ ok: true });
+    expect(stored(storage).files).toEqual({ 'product-cache.ts': 'v2' });
+    expect(changes).toMatchObject([
+      {
+        exercises: {
+          'cache-aside': {
+            before: { files: { 'product-cache.ts': 'v1' } },
+            after: { files: { 'product-cache.ts': 'v2' } },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('typing in both: the newest typing is saved, and the code it replaces is handed to the page first', () => {
+    const { storage, first, second } = twoTabs();
+    const replaced: string[] = [];
+    second.onExternalChange(({ exercises }) => {
+      replaced.push(exercises['cache-aside']?.after.files['product-cache.ts'] ?? '');
+    });
+    first.saveCode('cache-aside', { 'product-cache.ts': 'typed in the first tab' });
+    second.saveCode('cache-aside', { 'product-cache.ts': 'typed in the second tab, later' });
+    expect(replaced).toEqual(['typed in the first tab']);
+    expect(stored(storage).files).toEqual({ 'product-cache.ts': 'typed in the second tab, later' });
+  });
+
+  it('a lesson completed in one tab is not erased by the other', () => {
+    const { first, second, storage } = twoTabs();
+    first.recordRun(caching, [1, 2, 3]);
+    second.setLessonCompleted('load-balancing', true);
+    second.setRunnerPreference('worker');
+    expect(ProgressStore.open(storage.tab()).lessons()).toEqual({
+      caching: { completed: true },
+      'load-balancing': { completed: true },
+    });
+  });
+
+  it("an import is not undone by the other tab's next save", () => {
+    const { first, second, storage } = twoTabs();
+    const file = ProgressStore.open(memoryStore(), { now });
+    file.saveCode('cache-aside', { 'product-cache.ts': 'imported' });
+    file.setLessonCompleted('caching', true);
+    expect(first.importJson(file.exportJson())).toMatchObject({ ok: true });
+    second.saveCode('cache-aside', { 'product-cache.ts': 'v1' }); // its untouched editor, flushed
+    second.revealHint('cache-aside', 2);
+    second.setLessonCompleted('single-server', true);
+    const reloaded = ProgressStore.open(storage.tab());
+    expect(reloaded.exercise('cache-aside')).toEqual({
+      files: { 'product-cache.ts': 'imported' },
+      passedTasks: [],
+      hintsRevealed: { 2: 1 },
+    });
+    expect(reloaded.lessons()).toEqual({
+      caching: { completed: true },
+      'single-server': { completed: true },
+    });
+  });
+
+  it("takes in the other tab's changes when the browser announces them, without writing", () => {
+    const { first, second, storage } = twoTabs();
+    const changes: ExternalChange[] = [];
+    second.onExternalChange((change) => changes.push(change));
+    first.saveCode('cache-aside', { 'product-cache.ts': 'v2' });
+    first.recordRun(caching, [1, 2, 3]);
+    const before = new Map(storage.items);
+    storage.deliver();
+    expect(second.exercise('cache-aside')).toMatchObject({
+      files: { 'product-cache.ts': 'v2' },
+      passedTasks: [1, 2, 3],
+    });
+    expect(second.lessons()).toEqual({ caching: { completed: true } });
+    expect(changes.some((change) => change.lessons)).toBe(true);
+    expect(changes.flatMap((change) => Object.keys(change.exercises))).toContain('cache-aside');
+    expect(storage.items).toEqual(before);
+  });
+
+  it('stops writing when a newer release of the course wrote the storage in another tab', () => {
+    const { second, storage } = twoTabs();
+    const failures: string[] = [];
+    second.onFailure((failure) => failures.push(failure.kind));
+    storage.items.set('request-journey:v1:meta', '{"schemaVersion":99}');
+    second.refresh();
+    expect(second.revealHint('cache-aside', 1)).toMatchObject({
+      ok: false,
+      failure: { kind: 'newer-version' },
+    });
+    expect(failures).toContain('newer-version');
+    expect(stored(storage).hintsRevealed).toEqual({});
+  });
+});
+
+describe('importing safely', () => {
+  function withWork(backend: KeyValueStore) {
+    const store = ProgressStore.open(backend, { now });
+    store.saveCode('cache-aside', { 'product-cache.ts': 'my own code' });
+    store.recordRun(caching, [1, 2, 3]);
+    return store;
+  }
+  function bigExport() {
+    const other = ProgressStore.open(memoryStore(), { now });
+    other.saveCode('load-balancer', { 'load-balancer.ts': 'x'.repeat(30_000) });
+    other.saveCode('replica-router', { 'replica-router.ts': 'y'.repeat(30_000) });
+    return other.exportJson();
+  }
+
+  it('an import that does not fit is refused whole: storage and the page keep what they had', () => {
+    const backend = limitedStore(40_000);
+    const store = withWork(backend);
+    const before = new Map(backend.items);
+    const result = store.importJson(bigExport());
+    expect(result).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no room.*Nothing was changed/s),
+    });
+    expect(backend.items).toEqual(before);
+    expect(store.exercise('cache-aside').files).toEqual({ 'product-cache.ts': 'my own code' });
+    expect(store.exercise('load-balancer').files).toEqual({});
+    expect(ProgressStore.open(backend).exercise('cache-aside').files).toEqual({
+      'product-cache.ts': 'my own code',
+    });
+  });
+
+  it('refuses a file larger than any export before reading it', () => {
+    const store = withWork(memoryStore());
+    const parse = vi.spyOn(JSON, 'parse');
+    const result = store.importJson(`{"format":"request-journey-progress",${' '.repeat(MAX_IMPORT_CHARS)}}`);
+    expect(result).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/too large.*Nothing was changed/),
+    });
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+  });
+
+  it('keeps the progress an import replaced, and restores it (itself undoable)', () => {
+    const backend = memoryStore();
+    const store = withWork(backend);
+    expect(store.backup()).toBeUndefined();
+    expect(store.restoreBackup()).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no earlier progress/),
+    });
+    expect(store.importJson(bigExport())).toEqual({ ok: true, saved: { ok: true } });
+    expect(store.exercise('cache-aside').files).toEqual({});
+    expect(store.backup()).toEqual({ savedAt: '2026-03-01T10:00:00.000Z' });
+
+    const reloaded = ProgressStore.open(backend, { now });
+    expect(reloaded.restoreBackup()).toEqual({ ok: true, saved: { ok: true } });
+    expect(reloaded.exercise('cache-aside').files).toEqual({ 'product-cache.ts': 'my own code' });
+    expect(reloaded.lessons()).toEqual({ caching: { completed: true } });
+    expect(ProgressStore.open(backend).exercise('load-balancer').files).toEqual({});
+    // The import it undid is now the backup: restoring again brings it back.
+    expect(reloaded.restoreBackup()).toMatchObject({ ok: true });
+    expect(reloaded.exercise('load-balancer').files['load-balancer.ts']).toHaveLength(30_000);
+  });
+});
+
+describe('when reading storage throws', () => {
+  it('opens in memory with the "not saved" notice instead of failing', () => {
+    const throwing = new Proxy({} as Storage, {
+      get(_, property) {
+        if (property === 'length') return 1;
+        return () => {
+          throw new DOMException('The operation is insecure.', 'SecurityError');
+        };
+      },
+    });
+    const backend = browserStore({ localStorage: throwing });
+    const store = ProgressStore.open(backend);
+    expect(store.loadFailures).toMatchObject([
+      { kind: 'unavailable', message: expect.stringContaining('only in this tab') },
+    ]);
+    expect(store.saveCode('cache-aside', { 'a.ts': 'kept' })).toMatchObject({
+      ok: false,
+      failure: { kind: 'unavailable' },
+    });
+    expect(store.exercise('cache-aside').files).toEqual({ 'a.ts': 'kept' });
   });
 });

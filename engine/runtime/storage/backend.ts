@@ -8,6 +8,11 @@ export interface KeyValueStore {
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
   keys(): string[];
+  /**
+   * Calls back when another tab changed a key (null: it cleared everything), as the browser's
+   * `storage` event does; returns the unsubscribe function. Absent where nothing else shares the storage.
+   */
+  subscribe?(listener: (key: string | null) => void): () => void;
 }
 
 export type StorageFailureKind = 'quota' | 'unavailable' | 'newer-version' | 'unreadable';
@@ -48,8 +53,15 @@ export function memoryStore(initial: Record<string, string> = {}): KeyValueStore
   };
 }
 
+/** What browserStore needs of a window: its localStorage, and its `storage` events from other tabs. */
+export interface StorageScope {
+  localStorage: Storage;
+  addEventListener?(type: 'storage', listener: (event: StorageEvent) => void): void;
+  removeEventListener?(type: 'storage', listener: (event: StorageEvent) => void): void;
+}
+
 /** The browser's localStorage, or why it cannot be used (reading it throws where site data is blocked). */
-export function browserStore(scope: { localStorage: Storage } = globalThis): KeyValueStore | StorageFailure {
+export function browserStore(scope: StorageScope = globalThis): KeyValueStore | StorageFailure {
   try {
     const storage = scope.localStorage;
     return {
@@ -60,6 +72,13 @@ export function browserStore(scope: { localStorage: Storage } = globalThis): Key
         Array.from({ length: storage.length }, (_, index) => storage.key(index)).filter(
           (key): key is string => key !== null,
         ),
+      subscribe(listener) {
+        const onStorage = (event: StorageEvent) => {
+          if (event.storageArea === storage) listener(event.key);
+        };
+        scope.addEventListener?.('storage', onStorage);
+        return () => scope.removeEventListener?.('storage', onStorage);
+      },
     };
   } catch (error) {
     return failureOf(error);
