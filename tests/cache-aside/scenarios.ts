@@ -359,9 +359,12 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
               const existed = current(step.id).state !== null;
               let got: unknown;
               try {
-                got = await run(() =>
-                  service.updateProduct(step.id, { name: step.name, priceCents: step.priceCents }),
-                );
+                // Only the fields the step gives: an absent field, never one set to undefined.
+                const changes = {
+                  ...(step.name === undefined ? {} : { name: step.name }),
+                  ...(step.priceCents === undefined ? {} : { priceCents: step.priceCents }),
+                };
+                got = await run(() => service.updateProduct(step.id, changes));
               } catch (error) {
                 refusal(n, what, error);
                 break;
