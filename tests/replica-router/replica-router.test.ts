@@ -336,6 +336,11 @@ const CATALOGUE: CatalogueEntry[] = [
     why: 'both string literals are only strings',
   },
   {
+    sql: '/* product page */ SELECT id FROM products WHERE id = $1 /* cached */',
+    route: 'replica',
+    why: 'a comment ends at the first */: what sits between two comments is SQL, here a plain SELECT',
+  },
+  {
     sql: 'SELECT $$x$$ AS a, id FROM products WHERE id = $1 FOR UPDATE -- $$',
     route: 'primary',
     why: 'FOR UPDATE sits between two dollar-quoted strings, not inside one: a dollar-quoted string ends at the first matching $$',
@@ -773,6 +778,26 @@ async function playTransactions(
   const connectionOf = (id: number | undefined) =>
     runs.find((run) => run.sql === INSERT_ORDER && run.params[0] === id && run.server === 'primary')
       ?.connection;
+  // Two transactions' statements on one connection with no COMMIT or ROLLBACK between them ran in one transaction.
+  const owner = new Map(ids.flatMap((list, t) => list.map((id) => [id, t] as const)));
+  const lastInsert = new Map<number, number>();
+  for (const run of runs) {
+    if (run.server !== 'primary') continue;
+    if (isCommit(run.sql) || isRollback(run.sql)) lastInsert.delete(run.connection);
+    const t = run.sql === INSERT_ORDER ? owner.get(run.params[0] as number) : undefined;
+    if (t === undefined) continue;
+    const other = lastInsert.get(run.connection);
+    if (other !== undefined && other !== t) {
+      const [a, b] = [scenario.transactions[other], scenario.transactions[t]] as [
+        PlannedTransaction,
+        PlannedTransaction,
+      ];
+      expect.fail(
+        `${a.who}'s transaction #${other + 1} and ${b.who}'s transaction #${t + 1} both ran on primary connection #${run.connection} inside one BEGIN: BEGIN, COMMIT and ROLLBACK act on a connection, not on one caller's statements, so one's ROLLBACK takes back the other's work and one's COMMIT commits the other's half-done work. Give each transaction its own client from pool.connect(), kept in a local variable of that call (never in the router, where the next transaction overwrites it).${story}`,
+      );
+    }
+    lastInsert.set(run.connection, t);
+  }
   for (const [t, plan] of scenario.transactions.entries()) {
     const result = results[t] as Outcome<string>;
     if (plan.fails && result.ok)
@@ -783,7 +808,11 @@ async function playTransactions(
       );
     if (!plan.fails && !result.ok)
       expect.fail(
-        `${plan.who}'s transaction #${t + 1} rejected with "${result.error.message}" although its work succeeded:${story}`,
+        `${plan.who}'s transaction #${t + 1} rejected with "${result.error.message}" although its work succeeded${
+          /releas/i.test(result.error.message)
+            ? ': it used a client that another transaction had already released. Give each transaction its own client from pool.connect(), kept in a local variable of that call (never in the router, where the next transaction overwrites it)'
+            : ''
+        }.${story}`,
       );
   }
   const stray = runs.find((run) => run.sql === INSERT_ORDER && onReplica(run));
