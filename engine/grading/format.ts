@@ -74,8 +74,8 @@ export function progressTable(graded: GradedExercise[], colour = false): string 
 export function skippedView(graded: GradedExercise[]): string | undefined {
   const lines = graded.flatMap(({ manifest, report }) =>
     report.tests
-      .filter((test) => test.status === 'skip')
-      .map((test) => `  ${manifest.id}, task ${test.task}: ${test.name}\n    ${test.note ?? 'skipped'}`),
+      .filter((test) => test.status === 'skip' && test.note !== undefined)
+      .map((test) => `  ${manifest.id}, task ${test.task}: ${test.name}\n    ${test.note}`),
   );
   if (lines.length === 0) return undefined;
   return [

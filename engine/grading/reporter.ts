@@ -62,11 +62,36 @@ export function reportsOf(modules: ReadonlyArray<TestModule>, runtime: Runtime):
   return reports;
 }
 
+/** vitest's words when the process running a test file died (out of memory, killed). */
+const crashed = /Worker (forks|threads) emitted error|Worker exited unexpectedly|Channel closed/i;
+
+export const CRASH_MESSAGE =
+  'The test process crashed before grading finished, so the tests after the crash never ran. The usual ' +
+  'cause is memory: code that keeps allocating (an array or Map that grows on every call and is never ' +
+  'emptied) until the process runs out of it.';
+
+/**
+ * A crash of the process that ran a grader fails that grader's run: every test it had not
+ * finished is reported as never run. The crash cannot be tied to a project, so it goes to each
+ * report with a test that neither passed nor failed nor gave a reason to skip.
+ */
+export function withCrashes(
+  reports: Map<string, GradeReport>,
+  unhandled: ReadonlyArray<{ message: string }>,
+) {
+  if (!unhandled.some((error) => crashed.test(error.message))) return reports;
+  for (const report of reports.values()) {
+    const unfinished = report.tests.some((test) => test.status === 'skip' && test.note === undefined);
+    if (unfinished || report.tests.length === 0) report.errors.push(CRASH_MESSAGE);
+  }
+  return reports;
+}
+
 export default class GradingReporter implements Reporter {
   constructor(private readonly options: GradingReporterOptions = { print: true }) {}
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string }>) {
-    const reports = reportsOf(modules, this.options.runtime ?? 'node');
+    const reports = withCrashes(reportsOf(modules, this.options.runtime ?? 'node'), unhandledErrors);
     this.options.onReports?.(reports);
     if (this.options.outputFile) {
       writeFileSync(this.options.outputFile, JSON.stringify([...reports.values()], null, 2));
@@ -78,7 +103,7 @@ export default class GradingReporter implements Reporter {
       }));
       const colour = wantsColour(process.env, process.stdout.isTTY);
       if (graded.length > 0) console.log(gradingSummary(graded, colour));
-      for (const error of unhandledErrors) {
+      for (const error of unhandledErrors.filter((error) => !crashed.test(error.message))) {
         console.log(`An error escaped every test (often an unawaited promise): ${stripAnsi(error.message)}`);
       }
     }

@@ -112,10 +112,14 @@ export function taskOutcomes(
     const tests = report.tests.filter((test) => test.task === task.number);
     const passed = tests.filter((test) => test.status === 'pass').length;
     const skipped = tests.filter((test) => test.status === 'skip').length;
+    const loadError = report.errors[0];
+    // A run that stopped (an error outside the tests, a crash) explains its skipped tests itself.
     const firstFailure =
       tests.find((test) => test.status === 'fail') ??
-      unexplainedSkip(tests.find((test) => test.status === 'skip' && test.note === undefined));
-    const clean = report.errors.length === 0 && !firstFailure;
+      (loadError
+        ? undefined
+        : unexplainedSkip(tests.find((test) => test.status === 'skip' && test.note === undefined)));
+    const clean = loadError === undefined && !firstFailure;
     const allSkipped = tests.length > 0 && skipped === tests.length;
     const outcome: TaskOutcome = {
       number: task.number,
@@ -125,7 +129,6 @@ export function taskOutcomes(
       total: tests.length,
       skipped,
     };
-    const loadError = report.errors[0];
     if (firstFailure) {
       outcome.failure = {
         test: firstFailure.name,
