@@ -71,20 +71,23 @@ export function createReplicaRouter(options: RouterOptions): ReplicaRouter {
       void params;
       void session;
       // TODO (task 1): send reads to a replica, spread over all of them; everything else to the primary.
-      // TODO (task 2): decide what is a read the way PostgreSQL would: case, whitespace and comments do
-      //   not change a statement; FOR UPDATE / FOR SHARE, WITH ... INSERT and nextval() are not reads;
+      // TODO (task 2): decide what is a read the way PostgreSQL would: case, whitespace, comments,
+      //   string literals and names like updated_at do not make a read a write; FOR UPDATE / FOR SHARE,
+      //   WITH ... INSERT, a second statement that writes and nextval() are not reads;
       //   when you are not sure, use the primary.
       // TODO (task 4): after a session writes, its reads must see the write (but not forever).
-      // TODO (task 5): if a replica refuses the connection, skip it for a while and try another one;
-      //   with no replica left, read from the primary.
+      // TODO (task 5): if a replica cannot be reached (refused, timed out, reset, shutting down...),
+      //   skip it for a while and try another replica; with none left, read from the primary.
+      //   A failed statement (a missing column) is the caller's error, not a dead replica.
       throw new Error('TODO (task 1): route this statement to a replica or to the primary');
     },
 
     async transaction<T>(work: (tx: Transaction) => Promise<T>, session?: Session): Promise<T> {
       void work;
       void session;
-      // TODO (task 3): one client from primary.connect(); BEGIN, the work, COMMIT on that client;
-      //   ROLLBACK and rethrow if the work throws; release the client in every case.
+      // TODO (task 3): one client from primary.connect() for this call alone (two users' transactions
+      //   may overlap); BEGIN, the work, COMMIT on that client; ROLLBACK and rethrow the work's error
+      //   if it throws (even if the ROLLBACK fails too); release the client in every case.
       // TODO (task 4): a committed transaction is a write of the session too.
       throw new Error('TODO (task 3): run the work in a transaction on one primary connection');
     },
