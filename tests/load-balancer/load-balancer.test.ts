@@ -461,6 +461,13 @@ describe('task 4: Passive health checks: max_fails and fail_timeout', () => {
         `fail_timeout (10 s by default), yet at t=5 s it still got ${countOf(later, 'a')} of 6 requests. ` +
         'Every request sent to a dead server is a failure (or a slow retry) a healthy one would have avoided.',
     ).toBe(0);
+    clock.advance(5_001);
+    const back = await sendMany(lb, cluster, 6);
+    expect(
+      countOf(back, 'a'),
+      `a failed at t=0 s; at t=10.001 s, past the default fail_timeout of 10 s (failTimeoutMs 10_000), it should ` +
+        `get a trial request again, but it got none of 6 (${list(back)}): the server never came back`,
+    ).toBeGreaterThan(0);
   });
 
   it('keeps it out for fail_timeout after its last failure (10 s still out), and tries it again just after', async () => {

@@ -7,7 +7,8 @@
  *
  * Where nginx leaves a choice that does not matter to clients, the model accepts each reasonable one:
  * round-robin and least-connections ties may rotate with a cursor (the next upstream in list order) or
- * with nginx's own smooth weighted round-robin with equal weights; a retry that finds no live upstream
+ * with nginx's own smooth weighted round-robin with equal weights, and least-connections ties may also
+ * go to the tied upstream picked longest ago; a retry that finds no live upstream
  * may answer with the last try's outcome or with nginx's 502.
  */
 
@@ -62,6 +63,28 @@ function cursorPicker(peers: readonly PeerModel[], leastBusy: boolean): Picker {
         name: best.name,
         commit: () => {
           cursor = (best.index + 1) % n;
+        },
+      };
+    },
+  };
+}
+
+/** Least-connections ties to the tied upstream picked longest ago (never picked counts as oldest, list order breaks ties). */
+function leastRecentlyUsedPicker(peers: readonly PeerModel[]): Picker {
+  const lastPicked = peers.map(() => Number.NEGATIVE_INFINITY);
+  let picks = 0;
+  return {
+    describe: 'the least busy upstream, ties going to the tied upstream that was picked longest ago',
+    choose(candidates) {
+      const least = Math.min(...candidates.map((peer) => peer.inFlight));
+      const pool = candidates.filter((peer) => peer.inFlight === least);
+      const best = pool.reduce((oldest, peer) =>
+        (lastPicked[peer.index] ?? 0) < (lastPicked[oldest.index] ?? 0) ? peer : oldest,
+      );
+      return {
+        name: best.name,
+        commit: () => {
+          lastPicked[best.index] = picks++;
         },
       };
     },
@@ -142,10 +165,13 @@ export class NginxModel {
     this.pickers =
       strategy === 'weighted-round-robin'
         ? [smoothPicker(this.peers, (peer) => peer.weight, false)]
-        : [
-            cursorPicker(this.peers, strategy === 'least-connections'),
-            smoothPicker(this.peers, () => 1, strategy === 'least-connections'),
-          ];
+        : strategy === 'least-connections'
+          ? [
+              cursorPicker(this.peers, true),
+              smoothPicker(this.peers, () => 1, true),
+              leastRecentlyUsedPicker(this.peers),
+            ]
+          : [cursorPicker(this.peers, false), smoothPicker(this.peers, () => 1, false)];
   }
 
   time(at: number): string {
