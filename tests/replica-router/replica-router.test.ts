@@ -907,7 +907,7 @@ describe('task 4: Let a session read its own writes', () => {
     const runs = cluster.runsOf(sql);
     expect(
       runs.every(onReplica),
-      `10 s after alice's write (replicas lag ${LAG_MS} ms, window ${WINDOW_MS} ms) her read still ran on ${describeRuns(runs)}: the session is pinned to the primary forever, so every user who ever wrote becomes load on the primary. Pin only until the replicas have the write (the window has passed, or their replay position has caught up).`,
+      `10 s after alice's write (replicas lag ${LAG_MS} ms, window ${WINDOW_MS} ms) her read still ran on ${describeRuns(runs)}: the session is pinned to the primary forever, so every user who ever wrote becomes load on the primary. Pin only until the replicas have the write (the window has passed, or their replay position has caught up). (A router that reads Date.now() instead of the now() it was given never sees simulated time pass.)`,
     ).toBe(true);
     expect(read.value.rows, 'the replica has caught up, so it should return order 703').toEqual([
       { id: 703, quantity: 4 },
@@ -945,6 +945,23 @@ describe('task 4: Let a session read its own writes', () => {
       read.value.rows,
       `alice placed order 705 and 1200 ms later her read did not find it (it ran on ${describeRuns(cluster.runsOf(READ_ORDER))}, 1500 ms behind). The router was created with consistencyWindowMs: ${WINDOW_MS}: a router that ignores it and uses its own shorter default lets a lagging replica answer too early.`,
     ).toEqual([{ id: 705, quantity: 3 }]);
+  });
+
+  it('the window starts again at every write of the session', async () => {
+    const cluster = await createCluster({ lagMs: 1_500 });
+    const router = routerFor(cluster);
+    const alice = router.session();
+    await attempt(() => router.query(INSERT_ORDER, [706, 1, 1], alice));
+    await cluster.advance(1_500);
+    const second = await attempt(() => router.query(INSERT_ORDER, [707, 1, 2], alice));
+    if (!second.ok) expect.fail(`alice's second INSERT threw: ${explain(second.error)}`);
+    await cluster.advance(1_000);
+    const read = await attempt(() => router.query(READ_ORDER, [707], alice));
+    if (!read.ok) expect.fail(`the session's read threw: ${explain(read.error)}`);
+    expect(
+      read.value.rows,
+      `alice wrote order 706, 1500 ms later order 707, and 1000 ms after that her read did not find 707 (it ran on ${describeRuns(cluster.runsOf(READ_ORDER))}, 1500 ms behind): the window was counted from her first write. Every write of a session starts its window again.`,
+    ).toEqual([{ id: 707, quantity: 2 }]);
   });
 
   it('generated histories of sessions writing and reading: each sees its own writes, the others stay on the replicas', async () => {
