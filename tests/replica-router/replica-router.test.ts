@@ -1,6 +1,7 @@
 import { createReplicaRouter, getProduct } from '@exercise/replica-router/replica-router';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { backends } from '../support/backends';
 import { checkScenarios } from '../support/property';
 import { gate, settle } from '../support/settle';
 import {
@@ -21,6 +22,12 @@ afterEach(closeClusters);
 afterAll(disconnect);
 
 const WINDOW_MS = 2_000;
+/**
+ * Real servers need a schema, connections and replication for every cluster: the
+ * generated scenarios run fewer times there (the simulations still run them all).
+ */
+const runsOf = (simulated: number) =>
+  backends().databaseUrl !== undefined ? Math.min(simulated, 5) : simulated;
 const LAG_MS = 1_000;
 
 function routerFor(cluster: Cluster) {
@@ -261,7 +268,7 @@ describe('task 2: Classify statements the way PostgreSQL does', () => {
         await expectRoute(cluster, router, statement.sql, statement.params, route, statement.why);
       },
       {
-        runs: 50,
+        runs: runsOf(40),
         explain: (statement) =>
           `  router.query(${JSON.stringify(statement.sql)}${statement.params.length > 0 ? `, ${JSON.stringify(statement.params)}` : ''})\n  must go to ${
             (statement.route ?? expectedRoute(statement.sql)) === 'replica' ? 'a replica' : 'the primary'
@@ -606,7 +613,7 @@ describe('task 3: Run a transaction on one primary connection', () => {
       transactionScenarios,
       (scenario) => playTransactions(cluster, scenario),
       {
-        runs: 15,
+        runs: runsOf(12),
         explain: explainTransactions,
       },
     );
@@ -966,7 +973,7 @@ describe('task 4: Let a session read its own writes', () => {
 
   it('generated histories of sessions writing and reading: each sees its own writes, the others stay on the replicas', async () => {
     await checkScenarios('replica-router: sessions', sessionScenarios, playSessions, {
-      runs: 30,
+      runs: runsOf(20),
       explain: explainSessions,
     });
   });
@@ -1214,7 +1221,7 @@ describe('task 5: Route around replicas that are down', () => {
 
   it('generated histories of replicas failing and recovering: reads keep working, in the right order of servers', async () => {
     await checkScenarios('replica-router: failover', failoverScenarios, playFailover, {
-      runs: 30,
+      runs: runsOf(30),
       explain: explainFailover,
     });
   });

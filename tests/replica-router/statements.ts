@@ -240,7 +240,7 @@ const sideEffect = fc
       "nextval('order_numbers')",
       "NEXTVAL ('order_numbers')",
       "setval('order_numbers', 100)",
-      'pg_advisory_lock(42)',
+      'pg_advisory_xact_lock(42)',
       'pg_try_advisory_lock($1)',
       "pg_notify('orders', 'placed')",
       'txid_current()',
