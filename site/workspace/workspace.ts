@@ -3,7 +3,7 @@ import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts
 import { readAll } from '../../engine/runtime/course-files.ts';
 import type { GradeOutcome } from '../../engine/runtime/runner.ts';
 import { browserStore } from '../../engine/runtime/storage/backend.ts';
-import { ProgressStore } from '../../engine/runtime/storage.ts';
+import { MAX_IMPORT_CHARS, ProgressStore } from '../../engine/runtime/storage.ts';
 import { progressChangedEvent } from '../lib/progress.ts';
 import { adoptStyle } from './adopt-style.ts';
 import { createAutosave } from './autosave.ts';
@@ -11,12 +11,13 @@ import { download, h } from './dom.ts';
 import type { CodeEditor } from './editor/code-editor.ts';
 import { type ExerciseBundle, type ExerciseFiles, loadExercise } from './exercise-bundle.ts';
 import { createRunnerSession } from './runner-session.ts';
+import { followOtherTabs } from './storage-sync.ts';
 import { exposeTestHandle } from './test-hook.ts';
 import { createCodeActions } from './views/code-actions.ts';
 import { createProgressFile } from './views/progress-file.ts';
 import { createRunnerBar } from './views/runner-bar.ts';
 import { openSolutionDialog } from './views/solution-dialog.ts';
-import { createStorageNotice } from './views/storage-notice.ts';
+import { createOtherTabNotice, createStorageNotice } from './views/storage-notice.ts';
 import { createTaskResults } from './views/task-results.ts';
 import css from './workspace.css?inline';
 
@@ -32,8 +33,11 @@ import css from './workspace.css?inline';
 adoptStyle(css);
 
 /** What the store holds for each editable file, or the starter where it holds nothing. */
-function savedCode(store: ProgressStore, { manifest, starter }: ExerciseBundle): ExerciseFiles {
-  const saved = store.exercise(manifest.id).files;
+function savedCode(store: ProgressStore, bundle: ExerciseBundle): ExerciseFiles {
+  return codeIn(store.exercise(bundle.manifest.id).files, bundle);
+}
+
+function codeIn(saved: Record<string, string>, { manifest, starter }: ExerciseBundle): ExerciseFiles {
   return Object.fromEntries(
     manifest.files.editable.map((file) => [file, saved[file] ?? starter[file] ?? '']),
   );
@@ -73,6 +77,7 @@ export async function openWorkspace(
   for (const failure of store.loadFailures) storageNotice.show(failure);
   store.onFailure((failure) => storageNotice.show(failure));
   const announceProgress = () => window.dispatchEvent(new Event(progressChangedEvent));
+  const otherTabNotice = createOtherTabNotice();
 
   let running = false;
   async function run(): Promise<void> {
@@ -125,23 +130,40 @@ export async function openWorkspace(
   const autosave = createAutosave(() => store.saveCode(manifest.id, currentFiles()));
   session.onOutput((chunk) => runnerBar.appendOutput(chunk));
 
+  const showStoredProgress = () => {
+    for (const task of manifest.tasks) {
+      results.setHintsRevealed(task.number, store.exercise(manifest.id).hintsRevealed[task.number] ?? 0);
+    }
+    results.showSaved(store.exercise(manifest.id).passedTasks);
+  };
+  /** After an import or a restore replaced everything: show what is stored now. */
+  const replaced = (outcome: ReturnType<ProgressStore['importJson']>) => {
+    if (!outcome.ok) return outcome.error;
+    editor?.replaceFiles(savedCode(store, bundle));
+    showStoredProgress();
+    session.setPreference(store.preferences().runner);
+    announceProgress();
+    return undefined;
+  };
   const progressFile = createProgressFile({
     exportJson: () => {
       autosave.flush();
       return store.exportJson();
     },
-    importJson(text) {
-      const imported = store.importJson(text);
-      if (!imported.ok) return imported.error;
-      editor?.replaceFiles(savedCode(store, bundle));
-      for (const task of manifest.tasks) {
-        results.setHintsRevealed(task.number, store.exercise(manifest.id).hintsRevealed[task.number] ?? 0);
-      }
-      results.showSaved(store.exercise(manifest.id).passedTasks);
-      session.setPreference(store.preferences().runner);
-      announceProgress();
-      return undefined;
-    },
+    importJson: (text) => replaced(store.importJson(text)),
+    backup: () => store.backup(),
+    restoreBackup: () => replaced(store.restoreBackup()),
+    maxBytes: MAX_IMPORT_CHARS,
+  });
+  followOtherTabs({
+    store,
+    exercise: manifest.id,
+    notice: otherTabNotice,
+    filesOf: (state) => codeIn(state.files, bundle),
+    editorFiles: () => editor?.files(),
+    replaceEditorFiles: (files) => editor?.replaceFiles(files),
+    showProgress: showStoredProgress,
+    lessonsChanged: announceProgress,
   });
 
   const editorHost = h(
@@ -153,6 +175,7 @@ export async function openWorkspace(
   root.dataset.open = '';
   root.replaceChildren(
     storageNotice.element,
+    otherTabNotice.element,
     runnerBar.element,
     results.status,
     editorHost,

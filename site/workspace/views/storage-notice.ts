@@ -31,3 +31,44 @@ export function createStorageNotice(): StorageNotice {
     },
   };
 }
+
+/**
+ * Tells the learner when another tab of the course changed this exercise, and what this tab did
+ * about it; offers the other tab's code when this tab kept its own. The latest news replaces the last.
+ */
+export interface OtherTabNotice {
+  element: HTMLElement;
+  show(message: string, action?: { label: string; run(): void }): void;
+}
+
+export function createOtherTabNotice(): OtherTabNotice {
+  const message = h('p');
+  const actions = h('div', { class: 'ws-toolbar' });
+  const element = h(
+    'div',
+    { class: 'ws-callout ws-other-tab-notice', 'data-tone': 'course', role: 'status', hidden: true },
+    message,
+    actions,
+  );
+  const dismiss = h('button', { type: 'button', class: 'ws-button ws-button-quiet' }, 'Dismiss');
+  dismiss.addEventListener('click', () => {
+    element.hidden = true;
+  });
+  return {
+    element,
+    show(text, action) {
+      message.textContent = text;
+      const buttons: HTMLElement[] = [];
+      if (action) {
+        const button = h('button', { type: 'button', class: 'ws-button ws-button-quiet' }, action.label);
+        button.addEventListener('click', () => {
+          action.run();
+          element.hidden = true;
+        });
+        buttons.push(button);
+      }
+      actions.replaceChildren(...buttons, dismiss);
+      element.hidden = false;
+    },
+  };
+}
