@@ -79,6 +79,9 @@ export function graderProject(
       // Graders read these with inject(): the run's seed, and the real servers to use (none: the simulations).
       provide: { seed: options.seed, backends },
       environment: 'node',
+      // Worker threads, not child processes: a thread stuck in `while (true)` dies with the process
+      // when the grading reporter's watchdog stops the run; a child process would be left spinning.
+      pool: 'threads',
       testTimeout: timeout,
       hookTimeout: timeout,
     },

@@ -1,8 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node';
+import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node';
 import { loadExercise } from '../course/course.ts';
 import { type GradedExercise, gradingSummary, wantsColour } from './format.ts';
-import { type GradeReport, type RawTest, type Runtime, stripAnsi, toTestResult } from './results.ts';
+import {
+  type GradeReport,
+  type RawTest,
+  type Runtime,
+  runawayMessage,
+  stripAnsi,
+  toTestResult,
+} from './results.ts';
+
+type UserConsoleLog = Parameters<NonNullable<Reporter['onUserConsoleLog']>>[0];
 
 /**
  * A vitest reporter that turns a run into GradeReports (one per project) in the
@@ -17,6 +26,8 @@ export interface GradingReporterOptions {
   outputFile?: string;
   runtime?: Runtime;
   onReports?: (reports: Map<string, GradeReport>) => void;
+  /** How long a run may go without a test finishing before it is stopped (default: 30 s; 90 s on real servers). */
+  watchdogMs?: number;
 }
 
 function suitesOf(test: TestCase): string[] {
@@ -87,10 +98,99 @@ export function withCrashes(
   return reports;
 }
 
+/** What the code under test printed, shown under the test that printed it, capped so a loop cannot flood. */
+const PRINTED_LINES_PER_TEST = 20;
+const PRINTED_TESTS = 10;
+
+/**
+ * How long a run may go without any test finishing. Graders never wait for real, so this is
+ * code that never yields (`while (true) {}`), which no test timeout can interrupt: only
+ * stopping the process can.
+ */
+const WATCHDOG_MS = { simulations: 30_000, realServers: 90_000 };
+
+function describeTest(test: TestCase): string {
+  const task = suitesOf(test).find((suite) => /^task \d+:/i.test(suite));
+  return `${exerciseOfProject(test.project.name)}, ${task ? `${task.split(':')[0]}: ` : ''}${test.name}`;
+}
+
 export default class GradingReporter implements Reporter {
+  private vitest: Vitest | undefined;
+  private running: TestCase | undefined;
+  private finished: TestCase | undefined;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private readonly printed = new Map<string, string[]>();
+
   constructor(private readonly options: GradingReporterOptions = { print: true }) {}
 
+  onInit(vitest: Vitest) {
+    this.vitest = vitest;
+    // A grading thread that runs out of memory reaches vitest as an 'error' event nobody handles, and
+    // the process ends with Node's stack trace: say first what happened.
+    process.on('uncaughtExceptionMonitor', (error) => {
+      if (crashed.test(error.message)) console.log(`\n${CRASH_MESSAGE}\n`);
+    });
+  }
+
+  onTestRunStart() {
+    this.rearm();
+  }
+
+  onTestCaseReady(test: TestCase) {
+    this.running = test;
+    this.rearm();
+  }
+
+  onTestCaseResult(test: TestCase) {
+    this.running = undefined;
+    this.finished = test;
+    this.rearm();
+  }
+
+  onUserConsoleLog(log: UserConsoleLog) {
+    const test = log.taskId ? this.vitest?.state.getReportedEntityById(log.taskId) : undefined;
+    const where = test?.type === 'test' ? describeTest(test) : 'while loading';
+    const lines = this.printed.get(where) ?? [];
+    if (!this.printed.has(where) && this.printed.size >= PRINTED_TESTS) return;
+    lines.push(...log.content.replace(/\n$/, '').split('\n'));
+    this.printed.set(where, lines);
+  }
+
+  private rearm() {
+    clearTimeout(this.watchdog);
+    const real = Object.keys(this.vitest?.config.provide?.backends ?? {}).length > 0;
+    const limitMs = this.options.watchdogMs ?? (real ? WATCHDOG_MS.realServers : WATCHDOG_MS.simulations);
+    this.watchdog = setTimeout(() => this.stopRunaway(limitMs), limitMs);
+    this.watchdog.unref?.();
+  }
+
+  private stopRunaway(limitMs: number) {
+    // A thread stuck in a loop cannot report that its test started, so name the last one that finished.
+    const where = this.running
+      ? `While grading "${describeTest(this.running)}"`
+      : this.finished
+        ? `After "${describeTest(this.finished)}" finished`
+        : 'Before any test finished';
+    const printed = this.printedView();
+    if (printed) console.log(`\n${printed}`);
+    console.log(`\n${where}: ${runawayMessage(limitMs)}`);
+
+    // The stuck thread cannot be asked to stop, and vitest's own close waits for it: end the process.
+    process.exit(1);
+  }
+
+  private printedView(): string | undefined {
+    if (this.printed.size === 0) return undefined;
+    const blocks = [...this.printed].map(([where, lines]) => {
+      const shown = lines.slice(0, PRINTED_LINES_PER_TEST).map((line) => `    ${line}`);
+      const more = lines.length - shown.length;
+      return [`  ${where}`, ...shown, ...(more > 0 ? [`    ... and ${more} more lines`] : [])].join('\n');
+    });
+    return ['Your code printed:', ...blocks].join('\n');
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string }>) {
+    clearTimeout(this.watchdog);
     const reports = withCrashes(reportsOf(modules, this.options.runtime ?? 'node'), unhandledErrors);
     this.options.onReports?.(reports);
     if (this.options.outputFile) {
@@ -102,6 +202,8 @@ export default class GradingReporter implements Reporter {
         report,
       }));
       const colour = wantsColour(process.env, process.stdout.isTTY);
+      const printed = this.printedView();
+      if (printed) console.log(`\n${printed}`);
       if (graded.length > 0) console.log(gradingSummary(graded, colour));
       for (const error of unhandledErrors.filter((error) => !crashed.test(error.message))) {
         console.log(`An error escaped every test (often an unawaited promise): ${stripAnsi(error.message)}`);

@@ -161,3 +161,12 @@ function unexplainedSkip(test: TestResult | undefined): TestResult | undefined {
 export function comparable(report: GradeReport): Array<Omit<TestResult, 'durationMs'>> {
   return report.tests.map(({ durationMs: _ignored, ...rest }) => rest);
 }
+
+/** What a learner reads when their code was stopped at a time limit, in every runtime. */
+export function runawayMessage(limitMs: number): string {
+  return (
+    `Your code was still running after ${limitMs / 1000} s, so it was stopped. Look for a loop that never ` +
+    'ends (a while (true) whose condition never changes) or code that keeps allocating memory (an array or ' +
+    'Map that grows on every call and is never emptied).'
+  );
+}

@@ -1,5 +1,5 @@
 import type { ExerciseManifest } from '../course/manifest.ts';
-import type { GradeReport } from '../grading/results.ts';
+import { type GradeReport, runawayMessage } from '../grading/results.ts';
 
 /**
  * What the workspace UI needs from a grading runtime. Two implementations sit
@@ -52,15 +52,7 @@ export type GradeOutcome =
  * time collecting garbage until the budget runs out).
  */
 export function stoppedAfter(limitMs: number): GradeOutcome {
-  return {
-    kind: 'stopped',
-    reason: 'time-limit',
-    limitMs,
-    message:
-      `Your code was still running after ${limitMs / 1000} s, so it was stopped. Look for a loop that never ` +
-      'ends (a while (true) whose condition never changes) or code that keeps allocating memory (an array or ' +
-      'Map that grows on every call and is never emptied).',
-  };
+  return { kind: 'stopped', reason: 'time-limit', limitMs, message: runawayMessage(limitMs) };
 }
 
 export interface Runner {
