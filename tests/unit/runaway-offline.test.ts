@@ -37,7 +37,16 @@ export default defineConfig({
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-describe('offline grading of runaway code', () => {
+describe('offline grading', () => {
+  it("shows what the learner's code printed, under the test that printed it, capped", () => {
+    const { output } = gradeOffline(
+      "export function createLoadBalancer() {\n  for (let i = 0; i < 50; i++) console.log('creating', i);\n  return { handle: async () => ({ status: 200, body: '' }) };\n}\n",
+    );
+    expect(output).toContain('Your code printed:');
+    expect(output).toMatch(/load-balancer, task 1: .*\n\s+creating 0\n/);
+    expect(output).toContain('... and 30 more lines');
+  }, 60_000);
+
   it('stops a loop that never yields, says why, and exits non-zero instead of hanging', () => {
     const { status, output } = gradeOffline(
       'export function createLoadBalancer() { return { async handle() { while (true) {} } }; }\n',
