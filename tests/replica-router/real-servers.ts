@@ -28,6 +28,7 @@
  */
 
 import type { Client, QueryResult } from 'pg';
+import { inFlight, settleWaitsFor } from '../support/settle';
 import {
   type Cluster,
   ClusterBase,
@@ -44,6 +45,10 @@ import {
  * busy machine), so a real pool has fewer: still enough to rotate through.
  */
 const REAL_CONNECTIONS_PER_POOL = 4;
+
+/** Statements sent to real servers and not answered yet: settle() waits for them. */
+const requests = inFlight();
+settleWaitsFor(requests);
 
 /** How long a real replica may take to replay what the primary has committed. */
 const REPLAY_TIMEOUT_MS = 3_000;
@@ -141,7 +146,16 @@ class RealServer extends DatabaseServer {
     return client;
   }
 
-  protected async execute(connection: number, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+  protected execute(connection: number, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+    // settle() waits for statements still on their way to a real server, as it waits for simulated ones.
+    return requests.track(this.executeOnServer(connection, sql, params));
+  }
+
+  private async executeOnServer(
+    connection: number,
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<QueryResult> {
     this.inFlight.set(connection, (this.inFlight.get(connection) ?? 0) + 1);
     try {
       const client = await this.connection(connection);
