@@ -11,7 +11,7 @@ import {
   toFileSystemTree,
 } from './webcontainer/container.ts';
 import { type InstallCache, indexedDbInstallCache } from './webcontainer/install-cache.ts';
-import { RESULTS_CONFIG, RESULTS_FILE, readResults } from './webcontainer/results.ts';
+import { RESULTS_CONFIG, readResults, resultsFileForRun } from './webcontainer/results.ts';
 
 /**
  * The WebContainer runner: real Node.js and vitest in the browser (StackBlitz
@@ -54,6 +54,8 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
   const listeners = new Set<(chunk: string) => void>();
   let outputTail = '';
   let mountedExercise: string | undefined;
+  /** The course's files of the mounted exercise, as shipped: mounted again before every run. */
+  let pristine: ProjectTree = {};
   let installed: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +102,8 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
     if (mountedExercise !== manifest.id) {
       const tree: ProjectTree = await exerciseProject(request, options.courseFiles);
       tree[RESULTS_CONFIG] = await options.courseFiles.read(RESULTS_CONFIG);
+      const learnerFiles = new Set(manifest.files.editable.map((file) => `exercises/${manifest.id}/${file}`));
+      pristine = Object.fromEntries(Object.entries(tree).filter(([path]) => !learnerFiles.has(path)));
       // Only one exercise in the project: the course config grades every exercise it finds.
       await container.fs.rm('exercises', { recursive: true, force: true });
       await container.mount(toFileSystemTree(tree));
@@ -114,23 +118,26 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
 
   async function runVitest(container: Container, request: GradeRequest): Promise<GradeOutcome> {
     const { manifest, files, seed = DEFAULT_SEED } = request;
+    // A run may have changed the grader, the harness or the engine on disk: every run starts from the course's copy.
+    await container.mount(toFileSystemTree(pristine));
     for (const file of manifest.files.editable) {
       await container.fs.writeFile(`exercises/${manifest.id}/${file}`, files[file] ?? '');
     }
-    await container.fs.rm(RESULTS_FILE, { force: true });
+    const resultsFile = resultsFileForRun();
     const vitest: ContainerProcess = await spawn(
       container,
       'npx',
       ['vitest', 'run', '--config', RESULTS_CONFIG, '--project', manifest.id],
       // FORCE_COLOR: the terminal panel (xterm) shows colour.
-      { GRADER_SEED: String(seed), GRADE_RESULTS_FILE: RESULTS_FILE, FORCE_COLOR: '1' },
+      { GRADER_SEED: String(seed), GRADE_RESULTS_FILE: resultsFile, FORCE_COLOR: '1' },
     );
     const exitCode = await withinBudget(vitest.exit, timeLimitMs, timers);
     if (exitCode === TIMED_OUT) {
       vitest.kill();
       return stoppedAfter(timeLimitMs);
     }
-    const report = await readResults(container, manifest.id).catch(() => undefined);
+    const report = await readResults(container, resultsFile, manifest.id).catch(() => undefined);
+    await container.fs.rm(resultsFile, { force: true });
     if (!report) {
       return {
         kind: 'runner-error',

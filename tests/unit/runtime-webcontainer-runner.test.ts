@@ -12,7 +12,7 @@ import {
   ContainerSlot,
 } from '../../engine/runtime/webcontainer/container.ts';
 import type { InstallCache } from '../../engine/runtime/webcontainer/install-cache.ts';
-import { RESULTS_CONFIG, RESULTS_FILE } from '../../engine/runtime/webcontainer/results.ts';
+import { RESULTS_CONFIG } from '../../engine/runtime/webcontainer/results.ts';
 import { createWebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
 
 // No real WebContainer can boot here (StackBlitz is unreachable): these tests
@@ -111,9 +111,9 @@ class FakeContainer implements Container {
 /** npm install succeeds; vitest writes `reports` as its results and exits 1 (tests failed). */
 const healthy =
   (reports: unknown = [report]): Script =>
-  ({ command }, files) => {
+  ({ command, env }, files) => {
     if (command === 'npm') return { output: ['added 116 packages\n'], exit: 0 };
-    files.set(RESULTS_FILE, JSON.stringify(reports));
+    files.set(env.GRADE_RESULTS_FILE ?? '', JSON.stringify(reports));
     return { output: ['\u001b[31m  cache-aside  ·····  0/5\u001b[39m\n'], exit: 1 };
   };
 
@@ -163,21 +163,55 @@ describe('the WebContainer runner', () => {
     ]);
     expect(container.spawned[1]?.env).toEqual({
       GRADER_SEED: '42',
-      GRADE_RESULTS_FILE: RESULTS_FILE,
+      GRADE_RESULTS_FILE: expect.stringMatching(/^\.grade\/results-[0-9a-f]{24}\.json$/),
       FORCE_COLOR: '1',
     });
     await turn();
     expect([...cache.entries.keys()]).toEqual([JSON.stringify(projectDependencies())]);
   });
 
-  it('on the next run only rewrites the learner files and runs vitest again', async () => {
+  it('on the next run mounts the course files again, rewrites the learner files and runs vitest again', async () => {
     const { runner, container, boots } = setup();
     await runner.grade(request);
     await runner.grade({ ...request, files: { [editable]: 'export const mine = 2;\n' } });
     expect(boots()).toBe(1);
-    expect(container.mounts).toHaveLength(1);
+    // The project once, then the course's files before each of the two runs.
+    expect(container.mounts.filter((mount) => !mount.snapshot)).toHaveLength(3);
     expect(container.spawned.map((spawned) => spawned.command)).toEqual(['npm', 'npx', 'npx']);
     expect(container.files.get(`exercises/${manifest.id}/${editable}`)).toBe('export const mine = 2;\n');
+  });
+
+  it('grades every run with pristine grader and engine files, whatever the last run wrote to disk', async () => {
+    const graderSeen: string[] = [];
+    const { runner } = setup((spawned, files) => {
+      if (spawned.command === 'npm') return { exit: 0 };
+      graderSeen.push(files.get(manifest.files.grader) ?? '');
+      // The learner's code edits the grader during its run, hoping the next run uses it.
+      files.set(manifest.files.grader, 'it("passes", () => {});');
+      files.set(spawned.env.GRADE_RESULTS_FILE ?? '', JSON.stringify([report]));
+      return { exit: 0 };
+    });
+    await runner.grade(request);
+    await runner.grade(request);
+    expect(graderSeen[1]).toBe(graderSeen[0]);
+    expect(graderSeen[0]).toContain('describe(');
+  });
+
+  it('reads results only from a file named anew for each run, never one written before the run', async () => {
+    const forged = { ...report, tests: [] };
+    const names: string[] = [];
+    const { runner, container } = setup(({ command, env }, files) => {
+      if (command === 'npm') return { exit: 0 };
+      names.push(env.GRADE_RESULTS_FILE ?? '');
+      files.set(env.GRADE_RESULTS_FILE ?? '', JSON.stringify([report]));
+      return { exit: 1 };
+    });
+    // What a learner's code might have left for the next run, at the old fixed name and at the last run's.
+    container.files.set('grade-results.json', JSON.stringify([forged]));
+    await runner.grade(request);
+    container.files.set(names[0] ?? '', JSON.stringify([forged]));
+    expect(await runner.grade(request)).toEqual({ kind: 'graded', report, diagnostics: [] });
+    expect(new Set(names).size).toBe(2);
   });
 
   it('mounts the node_modules snapshot of an earlier visit instead of installing', async () => {

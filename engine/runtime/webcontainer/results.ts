@@ -5,7 +5,17 @@ import type { Container } from './container.ts';
 
 /** The config the runner runs vitest with (course-relative, mounted with the project). */
 export const RESULTS_CONFIG = 'engine/runtime/webcontainer/vitest.results.config.ts';
-export const RESULTS_FILE = 'grade-results.json';
+
+/**
+ * Where one run's reports go: a name nobody can guess, new for every run, so that code under test
+ * cannot write a report of its own there (the config hides the name from the test threads).
+ */
+export function resultsFileForRun(): string {
+  const token = Array.from(crypto.getRandomValues(new Uint8Array(12)), (byte) =>
+    byte.toString(16).padStart(2, '0'),
+  ).join('');
+  return `.grade/results-${token}.json`;
+}
 
 function isReport(value: unknown): value is GradeReport {
   const report = value as Partial<GradeReport> | null;
@@ -13,8 +23,12 @@ function isReport(value: unknown): value is GradeReport {
 }
 
 /** The report of this exercise's run, or undefined when vitest wrote none. */
-export async function readResults(container: Container, exercise: string): Promise<GradeReport | undefined> {
-  const reports: unknown = JSON.parse(await container.fs.readFile(RESULTS_FILE, 'utf-8'));
+export async function readResults(
+  container: Container,
+  file: string,
+  exercise: string,
+): Promise<GradeReport | undefined> {
+  const reports: unknown = JSON.parse(await container.fs.readFile(file, 'utf-8'));
   return Array.isArray(reports)
     ? reports.filter(isReport).find((report) => report.exercise === exercise)
     : undefined;

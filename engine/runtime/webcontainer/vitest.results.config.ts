@@ -7,6 +7,10 @@ import course from '../../../vitest.config.ts';
  * JSON to GRADE_RESULTS_FILE, because exit codes there are unreliable. The
  * course's own reporter still prints the progress table for the terminal panel.
  */
+// Read here, in vitest's main process, then hidden from the test threads that run the learner's code.
+const outputFile = process.env.GRADE_RESULTS_FILE ?? 'grade-results.json';
+delete process.env.GRADE_RESULTS_FILE;
+
 export default mergeConfig(course, {
   test: {
     reporters: [
@@ -15,7 +19,7 @@ export default mergeConfig(course, {
         {
           print: false,
           runtime: 'webcontainer',
-          outputFile: process.env.GRADE_RESULTS_FILE ?? 'grade-results.json',
+          outputFile,
         },
       ],
     ],
