@@ -6,7 +6,7 @@
  */
 
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { manualClock } from '../support/clock';
+import { type FakeClock, installFakeClock } from '../support/clock';
 
 /** A row of the `products` table every server starts with. */
 export interface Product {
@@ -284,7 +284,7 @@ export abstract class ClusterBase {
   abstract readonly primary: DatabaseServer;
   abstract readonly replicas: DatabaseServer[];
   readonly log: StatementRecord[] = [];
-  protected readonly clock = manualClock();
+  protected readonly clock = testClock();
   readonly now = (): number => this.clock.now();
 
   server(name: string): DatabaseServer {
@@ -296,6 +296,24 @@ export abstract class ClusterBase {
   runsOf(sql: string): StatementRecord[] {
     return this.log.filter((record) => record.sql === sql);
   }
+}
+
+let installed: FakeClock | undefined;
+
+/**
+ * The test's simulated time, shared by every cluster of the test: Date and the
+ * timers are faked (only Date against real servers), so a router that brings a
+ * replica back with setTimeout, or reads Date.now(), runs in simulated time too.
+ * Installed with the first cluster of a test, removed when its clusters close.
+ */
+export function testClock(): FakeClock {
+  installed ??= installFakeClock();
+  return installed;
+}
+
+export function restoreTestClock(): void {
+  installed?.restore();
+  installed = undefined;
 }
 
 export const replicaName = (i: number) => `replica-${i + 1}`;

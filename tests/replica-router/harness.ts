@@ -9,8 +9,9 @@
  * it succeeded (cluster.ts).
  *
  * - Replication is asynchronous: a committed write reaches each replica after
- *   that replica's lag, in simulated time. Your router gets `now()`: use it,
- *   not Date.now().
+ *   that replica's lag, in simulated time. Your router gets `now()`; Date and
+ *   the timers (setTimeout, setInterval) follow simulated time as well, so a
+ *   timer that brings a replica back fires when the grader moves the clock.
  * - Replicas refuse writes and row locks with SQLSTATE 25006, like a hot standby.
  * - A server can be taken down: it then fails every connection the way a dead,
  *   unreachable, restarting or stopping PostgreSQL does (see ConnectionFailure).
@@ -29,7 +30,7 @@
  */
 
 import { backends } from '../support/backends';
-import type { Cluster } from './cluster';
+import { type Cluster, restoreTestClock } from './cluster';
 import { closeRealConnections, RealCluster } from './real-servers';
 import { SimulatedCluster } from './simulation';
 
@@ -79,6 +80,7 @@ export async function closeClusters(): Promise<void> {
   const clusters = [...openClusters];
   openClusters.clear();
   const results = await Promise.allSettled(clusters.map((cluster) => cluster.close()));
+  restoreTestClock();
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 }

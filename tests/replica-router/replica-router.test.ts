@@ -916,7 +916,7 @@ describe('task 4: Let a session read its own writes', () => {
     const runs = cluster.runsOf(sql);
     expect(
       runs.every(onReplica),
-      `10 s after alice's write (replicas lag ${LAG_MS} ms, window ${WINDOW_MS} ms) her read still ran on ${describeRuns(runs)}: the session is pinned to the primary forever, so every user who ever wrote becomes load on the primary. Pin only until the replicas have the write (the window has passed, or their replay position has caught up). (A router that reads Date.now() instead of the now() it was given never sees simulated time pass.)`,
+      `10 s after alice's write (replicas lag ${LAG_MS} ms, window ${WINDOW_MS} ms) her read still ran on ${describeRuns(runs)}: the session is pinned to the primary forever, so every user who ever wrote becomes load on the primary. Pin only until the replicas have the write (the window has passed, or their replay position has caught up).`,
     ).toBe(true);
     expect(read.value.rows, 'the replica has caught up, so it should return order 703').toEqual([
       { id: 703, quantity: 4 },
