@@ -15,18 +15,15 @@ import type { Pool, PoolClient } from 'pg';
 import { onTestFinished } from 'vitest';
 import { backends } from '../support/backends';
 import { type InFlight, inFlight, settleWaitsFor } from '../support/settle';
+import type { Product, ProductRow, SimulatedPostgres, SimulatedRedis } from './harness';
 import {
   CREATE_PRODUCTS,
-  type Product,
-  type ProductRow,
   type Query,
   readKey,
   recordingRedis,
   rowToProduct,
-  type SimulatedPostgres,
-  type SimulatedRedis,
   statementLog,
-} from './harness';
+} from './simulation';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 

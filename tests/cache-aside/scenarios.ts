@@ -52,7 +52,7 @@ const TTL_MS = 300_000;
 const MISS_TTL_MS = 60_000;
 /** Two products that exist and one that does not (until a scenario creates it). */
 const IDS = [1, 2, 404];
-const RUNS = 15;
+const RUNS = 12;
 
 function steps(kinds: Kinds): fc.Arbitrary<Step[]> {
   const id = fc.constantFrom(...IDS);
@@ -99,7 +99,7 @@ function steps(kinds: Kinds): fc.Arbitrary<Step[]> {
   }
   if (kinds.bursts)
     add(3, fc.record({ kind: fc.constant('burst' as const), id, n: fc.integer({ min: 2, max: 6 }) }));
-  return fc.array(fc.oneof(...options), { minLength: 1, maxLength: 14 });
+  return fc.array(fc.oneof(...options), { minLength: 1, maxLength: 12 });
 }
 
 function describeStep(step: Step): string {
