@@ -64,7 +64,9 @@ export async function openWorkspace(
     async () => {
       const loaded = await loading;
       // The course's code, never the learner's: the Worker runner rehearses with the solution to warm up.
-      return { manifest: loaded.manifest, files: loaded.starter, rehearsal: await loaded.solution() };
+      // Without it (a chunk that failed to load) the Worker only loads, and the first run is slower.
+      const rehearsal = await loaded.solution().catch(() => undefined);
+      return { manifest: loaded.manifest, files: loaded.starter, ...(rehearsal && { rehearsal }) };
     },
     (state) => runnerBar.showState(state),
   );
