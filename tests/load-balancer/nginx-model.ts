@@ -197,7 +197,7 @@ export class NginxModel {
     const until = this.time(peer.checked + failTimeoutMs);
     if (peer.checked > peer.accessed) {
       return (
-        `${peer.name} was out after ${peer.fails} failed attempts; fail_timeout later, at ${this.time(peer.checked)}, ` +
+        `${peer.name} was out after ${peer.fails} failed attempt${peer.fails === 1 ? '' : 's'}; fail_timeout later, at ${this.time(peer.checked)}, ` +
         `it got its one trial request, and until that trial succeeds it stays out (till ${until}). nginx sends a ` +
         'recovering upstream one request, not a wave of them'
       );
@@ -249,9 +249,13 @@ export class NginxModel {
     const agreeing = choices.filter(({ choice }) => choice.name === name);
     if (agreeing.length === 0) {
       const [first] = choices;
+      const counts =
+        this.options.strategy === 'least-connections'
+          ? ` In flight at that moment: ${candidates.map((candidate) => `${candidate.name}: ${candidate.inFlight}`).join(', ')} (an attempt stops counting when it ends, however it ends).`
+          : '';
       return (
         `${label} went to ${name}; it should have gone to ${first?.choice.name} (usable: ${listed}): ` +
-        `${this.options.strategy} picks ${first?.picker.describe}.`
+        `${this.options.strategy} picks ${first?.picker.describe}.${counts}`
       );
     }
     for (const { choice } of agreeing) choice.commit();

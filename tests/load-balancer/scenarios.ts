@@ -345,7 +345,9 @@ export async function playScenario(
     const extra = cluster.log[seen];
     if (extra !== undefined && extra.path === req.request.path) {
       throw new Mismatch(
-        `${req.label} also tried ${extra.upstream} after ${attemptsText(req)}, but it should have stopped there: ${expected.why}.`,
+        req.tried.size === 0
+          ? `${req.label} was sent to ${extra.upstream} at ${model.time(clock.now())}, but ${expected.why}: it should have been answered at once without contacting any upstream.`
+          : `${req.label} also tried ${extra.upstream} after ${attemptsText(req)}, but it should have stopped there: ${expected.why}.`,
       );
     }
   }
@@ -370,9 +372,14 @@ export async function playScenario(
   function follow(req: Open, ended?: { upstream: string; ending: string }): void {
     const at = clock.now();
     let last = ended;
+    let because = '';
     for (;;) {
       if (last !== undefined) {
         const judgement = model.settle(last.upstream, req.request.method, last.ending, at);
+        because =
+          last.ending === 'refused'
+            ? ` A refused connection never carried the request (requestSent is false), so even a ${req.request.method} may go on, and 'error' is in nextUpstream.`
+            : ` '${judgement.condition}' is in nextUpstream${['POST', 'PATCH', 'LOCK'].includes(req.request.method) ? " and so is 'non_idempotent'" : ''}.`;
         if (judgement.condition === undefined) {
           const status = Number(last.ending);
           finish(req, {
@@ -437,7 +444,7 @@ export async function playScenario(
         const before = last === undefined ? '' : ` after ${last.upstream} ${failureText(last.ending)}`;
         throw new Mismatch(
           `${req.label} made no further attempt${before} (tried: ${attemptsText(req)}); it should have been passed to ` +
-            `one of ${usable}, which are up and not yet tried for it.` +
+            `one of the upstreams that are up and not yet tried for it: ${usable}.${because}` +
             (req.result === undefined
               ? ' handle() is still waiting, though every upstream it contacted has answered.'
               : ` Instead the client got ${'response' in req.result ? req.result.response.status : 'an exception'}.`),
