@@ -17,6 +17,7 @@
 
 import type { QueryResult } from 'pg';
 import { DataType, type IMemoryDb, newDb } from 'pg-mem';
+import { astVisitor, parse, type Statement } from 'pgsql-ast-parser';
 import { type BorrowedDatabase, databasePool } from '../support/database-pool';
 import {
   type Cluster,
@@ -28,7 +29,138 @@ import {
   SEED,
   type ServerOptions,
 } from './cluster';
-import { classify, pgError, standardStrings } from './reference';
+
+// ---------------------------------------------------------------------------
+// What a standby refuses: each statement is parsed (pgsql-ast-parser) and classified.
+// ---------------------------------------------------------------------------
+
+/** What PostgreSQL would make of a statement on a read-only standby. */
+type StatementKind =
+  /** plain reads: fine anywhere */
+  | 'read'
+  /** takes locks but changes no data: FOR UPDATE/SHARE (refused on a standby), advisory locks */
+  | 'lock'
+  /** changes data or schema: refused on a standby, replicated from the primary */
+  | 'write'
+  | 'begin'
+  | 'commit'
+  | 'rollback';
+
+interface Classification {
+  kind: StatementKind;
+  /** The name PostgreSQL gives it in "cannot execute X in a read-only transaction". */
+  label: string;
+  /** The functions the statement calls, lower-cased. */
+  calls: readonly string[];
+}
+
+/** Functions that change state: a standby refuses them (or they mean nothing there). */
+const sideEffectFunctions = new Set(['nextval', 'setval', 'pg_notify', 'txid_current', 'pg_current_xact_id']);
+const isAdvisoryLock = (name: string) => /^pg_(try_)?advisory_/.test(name);
+
+/** Functions called anywhere, and whether any SELECT (subqueries included) takes row locks. */
+function inspect(statements: Statement[]): { calls: string[]; rowLock: string | undefined } {
+  const calls: string[] = [];
+  let rowLock: string | undefined;
+  const visitor = astVisitor((map) => ({
+    call: (call) => {
+      calls.push(call.function.name.toLowerCase());
+      map.super().call(call);
+    },
+    selection: (select) => {
+      if (select.for && rowLock === undefined) rowLock = `SELECT FOR ${select.for.type.toUpperCase()}`;
+      map.super().selection(select);
+    },
+  }));
+  for (const statement of statements) visitor.statement(statement);
+  return { calls, rowLock };
+}
+
+function kindOf(statement: Statement): StatementKind {
+  switch (statement.type) {
+    case 'begin':
+    case 'start transaction':
+      return 'begin';
+    case 'commit':
+      return 'commit';
+    case 'rollback':
+      return 'rollback';
+    case 'select':
+    case 'values':
+    case 'show':
+    case 'union':
+    case 'union all':
+      return 'read';
+    case 'with': {
+      const parts = [...statement.bind.map((bound) => bound.statement), statement.in];
+      return parts.map(kindOf).includes('write') ? 'write' : 'read';
+    }
+    default:
+      return 'write';
+  }
+}
+
+/** The name PostgreSQL gives a statement in "cannot execute X in a read-only transaction". */
+function labelOf(statement: Statement): string {
+  // A data-modifying WITH is refused under the name of the statement it ends in:
+  // WITH x AS (INSERT ...) SELECT ... is "cannot execute SELECT in a read-only transaction".
+  if (statement.type === 'with') return labelOf(statement.in);
+  return statement.type.toUpperCase();
+}
+
+function pgError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code, severity: 'ERROR' });
+}
+
+const classified = new Map<string, Classification>();
+
+/** Classifies one SQL string like the server would, or throws PostgreSQL's syntax error. */
+function classify(sql: string): Classification {
+  let known = classified.get(sql);
+  if (!known) {
+    known = classifyUncached(sql);
+    classified.set(sql, known);
+  }
+  return known;
+}
+
+/**
+ * The statement with each dollar-quoted string ($$...$$, $tag$...$tag$) written as
+ * a standard string literal, for the parser, which only knows the latter.
+ */
+function standardStrings(sql: string): string {
+  if (!sql.includes('$')) return sql;
+  const token =
+    /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_]\w*)?\$([\s\S]*?)\$\1\$/g;
+  return sql.replace(token, (match, _tag: string | undefined, body: string | undefined) =>
+    body === undefined ? match : `'${body.replace(/'/g, "''")}'`,
+  );
+}
+
+function classifyUncached(sql: string): Classification {
+  let statements: Statement[];
+  try {
+    statements = parse(standardStrings(sql));
+  } catch {
+    if (/\?/.test(sql.replace(/'(?:[^']|'')*'/g, ''))) throw pgError('syntax error at or near "?"', '42601');
+    throw pgError(`syntax error in: ${sql.trim().slice(0, 60)}`, '42601');
+  }
+  const { calls, rowLock } = inspect(statements);
+  let kind: StatementKind = 'read';
+  let label = '';
+  for (const statement of statements) {
+    const own = kindOf(statement);
+    if (own !== 'read' && kind === 'read') {
+      kind = own;
+      label = labelOf(statement);
+    }
+  }
+  const mutating = calls.find((name) => sideEffectFunctions.has(name));
+  if (mutating && kind === 'read') return { kind: 'write', label: `${mutating}()`, calls };
+  if (kind === 'read' && rowLock) return { kind: 'lock', label: rowLock, calls };
+  if (kind === 'read' && calls.some(isAdvisoryLock)) return { kind: 'lock', label: 'advisory lock', calls };
+  return { kind, label, calls };
+}
 
 interface Write {
   sql: string;

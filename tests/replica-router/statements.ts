@@ -4,7 +4,7 @@
  * side-effect functions, several statements in one string and plain writes,
  * dressed in comments, string literals and names that contain write keywords,
  * odd whitespace and any letter case. The verdict comes from a real SQL parser
- * (reference.ts); `why` says in words what makes the statement what it is.
+ * (in the grader); `why` says in words what makes the statement what it is.
  */
 
 import fc from 'fast-check';
