@@ -43,7 +43,8 @@ async function gradeAll(seed: number): Promise<Map<string, GradeReport>> {
   process.env.GRADER_SEED = String(seed);
   // The self-check proves the course on its simulations, as the browser runs it; real servers named in
   // the environment are for npm run grade:real.
-  for (const name of ['REDIS_URL', 'DATABASE_URL', 'DATABASE_REPLICA_URLS']) delete process.env[name];
+  for (const name of ['RJ_REDIS_URL', 'RJ_DATABASE_URL', 'RJ_DATABASE_REPLICA_URLS'])
+    delete process.env[name];
   const vitest = await startVitest('test', [], {
     root: courseRoot,
     config: join(courseRoot, 'tests/self-check.vitest.ts'),

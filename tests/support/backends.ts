@@ -3,8 +3,8 @@ import { inject, it, type TestContext } from 'vitest';
 /**
  * Real servers for graders. By default every grader runs against the embedded
  * simulations (ioredis-mock, pg-mem): nothing to install, and the same in a
- * browser. When the offline grader is started with REDIS_URL, DATABASE_URL or
- * DATABASE_REPLICA_URLS set, it provides them here and a harness connects to
+ * browser. When the offline grader is started with RJ_REDIS_URL, RJ_DATABASE_URL or
+ * RJ_DATABASE_REPLICA_URLS set, it provides them here and a harness connects to
  * those servers instead (see tests/real-servers/servers.sh).
  *
  * Harnesses must load a real client only when a URL is present, with a dynamic
@@ -13,11 +13,11 @@ import { inject, it, type TestContext } from 'vitest';
  */
 
 export interface Backends {
-  /** A real Redis, e.g. redis://127.0.0.1:6390 (REDIS_URL). */
+  /** A real Redis, e.g. redis://127.0.0.1:6390 (RJ_REDIS_URL). */
   redisUrl?: string;
-  /** A real PostgreSQL primary, e.g. postgres://postgres@127.0.0.1:5433/postgres (DATABASE_URL). */
+  /** A real PostgreSQL primary, e.g. postgres://postgres@127.0.0.1:5433/postgres (RJ_DATABASE_URL). */
   databaseUrl?: string;
-  /** Streaming replicas of that primary (DATABASE_REPLICA_URLS, comma-separated). */
+  /** Streaming replicas of that primary (RJ_DATABASE_REPLICA_URLS, comma-separated). */
   replicaUrls?: string[];
 }
 
