@@ -428,7 +428,7 @@ const CATALOGUE: CatalogueEntry[] = [
   {
     sql: '/* product page */ SELECT id FROM products WHERE id = $1 /* cached */',
     route: 'replica',
-    why: 'a comment ends at the first */: what sits between two comments is SQL, here a plain SELECT',
+    why: 'each comment ends at its own */: what sits between two comments is SQL, here a plain SELECT',
   },
   {
     sql: 'SELECT $$x$$ AS a, id FROM products WHERE id = $1 FOR UPDATE -- $$',
@@ -438,7 +438,7 @@ const CATALOGUE: CatalogueEntry[] = [
   {
     sql: '/* a */ SELECT id FROM products WHERE id = $1 FOR UPDATE /* b */',
     route: 'primary',
-    why: 'FOR UPDATE sits between two comments, not inside one: a comment ends at the first */',
+    why: 'FOR UPDATE sits between two comments, not inside one: each comment ends at its own */',
   },
   {
     sql: "SELECT '--' AS dashes, id FROM products WHERE id = $1 FOR UPDATE",
