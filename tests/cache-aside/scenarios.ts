@@ -28,6 +28,8 @@ export interface Kinds {
   redisOutages?: boolean;
   /** Several concurrent reads of one product. */
   bursts?: boolean;
+  /** Check that a product read a moment ago (nothing changed since) is served without PostgreSQL. */
+  hits?: boolean;
 }
 
 type Step =
@@ -52,26 +54,29 @@ const TTL_MS = 300_000;
 const MISS_TTL_MS = 60_000;
 /** Two products that exist and one that does not (until a scenario creates it). */
 const IDS = [1, 2, 404];
-const RUNS = 12;
+const RUNS = 15;
 
+/**
+ * A scenario is a few rounds; each round may change something (a write, an outage), may let time pass,
+ * then reads a product. So every change is followed by a read that can show its effect.
+ */
 function steps(kinds: Kinds): fc.Arbitrary<Step[]> {
-  const id = fc.constantFrom(...IDS);
-  const price = fc.integer({ min: 0, max: 99_999 });
-  const options: Array<{ arbitrary: fc.Arbitrary<Step>; weight: number }> = [
-    { arbitrary: fc.record({ kind: fc.constant('read' as const), id }), weight: 6 },
-    {
-      arbitrary: fc.record({
-        kind: fc.constant('advance' as const),
-        ms: fc.constantFrom(1_000, 30_000, 59_000, 61_000, 120_000, 299_000, 301_000),
-      }),
-      weight: 3,
-    },
-  ];
-  const add = (weight: number, arbitrary: fc.Arbitrary<Step>) => options.push({ arbitrary, weight });
+  // Most steps touch the same product, so that they interact; 0 is a price worth trying on its own.
+  const id = fc.oneof(
+    { arbitrary: fc.constant(1), weight: 5 },
+    { arbitrary: fc.constant(404), weight: 3 },
+    { arbitrary: fc.constant(2), weight: 2 },
+  );
+  const price = fc.oneof(
+    { arbitrary: fc.constant(0), weight: 1 },
+    { arbitrary: fc.integer({ min: 1, max: 99_999 }), weight: 4 },
+  );
+  const changes: Array<{ arbitrary: fc.Arbitrary<Step>; weight: number }> = [];
+  const add = (weight: number, arbitrary: fc.Arbitrary<Step>) => changes.push({ arbitrary, weight });
   if (kinds.externalWrites)
     add(2, fc.record({ kind: fc.constant('setPrice' as const), id, priceCents: price }));
   if (kinds.createDelete) {
-    add(1, fc.record({ kind: fc.constant('create' as const), id, priceCents: price }));
+    add(2, fc.record({ kind: fc.constant('create' as const), id, priceCents: price }));
     add(1, fc.record({ kind: fc.constant('delete' as const), id }));
   }
   if (kinds.updates) {
@@ -97,9 +102,26 @@ function steps(kinds: Kinds): fc.Arbitrary<Step[]> {
     add(1, fc.constant({ kind: 'redisFull' as const }));
     add(1, fc.constant({ kind: 'redisUp' as const }));
   }
-  if (kinds.bursts)
-    add(3, fc.record({ kind: fc.constant('burst' as const), id, n: fc.integer({ min: 2, max: 6 }) }));
-  return fc.array(fc.oneof(...options), { minLength: 1, maxLength: 12 });
+  const change = fc.oneof(...changes);
+  const advance = fc.record({
+    kind: fc.constant('advance' as const),
+    ms: fc.constantFrom(1_000, 30_000, 59_000, 61_000, 170_000, 250_000, 301_000),
+  });
+  const read: fc.Arbitrary<Step> = kinds.bursts
+    ? fc.oneof(
+        fc.record({ kind: fc.constant('read' as const), id }),
+        fc.record({ kind: fc.constant('burst' as const), id, n: fc.integer({ min: 2, max: 6 }) }),
+      )
+    : fc.record({ kind: fc.constant('read' as const), id });
+  const round = fc
+    .tuple(
+      changes.length > 0 ? fc.option(change, { nil: undefined, freq: 3 }) : fc.constant(undefined),
+      fc.option(advance, { nil: undefined, freq: 2 }),
+      read,
+    )
+    .map(([first, wait, then]) => [first, wait, then].filter((step): step is Step => step !== undefined));
+  // size 'max': the number of rounds spreads over the whole range, not mostly short (fast-check's default).
+  return fc.array(round, { minLength: 1, maxLength: 6, size: 'max' }).map((rounds) => rounds.flat());
 }
 
 function describeStep(step: Step): string {
@@ -136,8 +158,17 @@ function describeStep(step: Step): string {
   }
 }
 
+/**
+ * Every scenario starts by reading each product (so the cache holds something to go stale) and ends by
+ * reading each one again (so whatever went wrong in between shows).
+ */
+const reads = (): Step[] => IDS.map((id) => ({ kind: 'read' as const, id }));
+const played = (scenario: Step[]): Step[] => [...reads(), ...scenario, ...reads()];
+
 const explain = (scenario: Step[]) =>
-  scenario.map((step, i) => `  ${i + 1}. ${describeStep(step)}`).join('\n');
+  played(scenario)
+    .map((step, i) => `  ${i + 1}. ${describeStep(step)}`)
+    .join('\n');
 
 /** One state of a product's row: a Product, or null while there is no row. */
 interface Version {
@@ -194,6 +225,8 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
       const floor = new Map<number, number>(IDS.map((id) => [id, 0]));
       let databaseDown: { stop(): void } | undefined;
       let redis: 'up' | 'down' | 'full' = 'up';
+      /** The last plain read that succeeded, to check that the next read of that product is a hit. */
+      let lastRead: { id: number; at: number; step: number; versions: number } | undefined;
 
       const versions = (id: number) => history.get(id) as Version[];
       const current = (id: number) => versions(id)[versions(id).length - 1] as Version;
@@ -218,6 +251,12 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
         const matching = all.map((v, index) => ({ v, index })).filter(({ v }) => sameProduct(got, v.state));
         const now = current(id);
         const truth = `PostgreSQL has ${now.state === null ? 'no such product' : show(now.state)} (${made(now)})`;
+        const allowed = matching.filter(
+          ({ v, index }) =>
+            index >= (floor.get(id) ?? 0) &&
+            (v.until === undefined || at - v.until <= (v.state === null ? MISS_TTL_MS : TTL_MS)),
+        );
+        if (allowed.length > 0) return;
         if (got === null && databaseDown && now.state !== null) {
           throw new Error(
             `Step ${step}: ${what} returned null ("not found") while PostgreSQL could not answer. ${truth}. A ` +
@@ -236,12 +275,6 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
               (got === null ? ' Was an earlier failure remembered as "not found"?' : ''),
           );
         }
-        const allowed = matching.filter(
-          ({ v, index }) =>
-            index >= (floor.get(id) ?? 0) &&
-            (v.until === undefined || at - v.until <= (v.state === null ? MISS_TTL_MS : TTL_MS)),
-        );
-        if (allowed.length > 0) return;
         const newest = matching[matching.length - 1] as { v: Version; index: number };
         if (newest.index < (floor.get(id) ?? 0)) {
           const by = all[floor.get(id) ?? 0] as Version;
@@ -283,7 +316,7 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
       };
 
       try {
-        for (const [i, step] of scenario.entries()) {
+        for (const [i, step] of played(scenario).entries()) {
           const n = i + 1;
           const what = describeStep(step);
           switch (step.kind) {
@@ -292,14 +325,32 @@ export async function playScenarios(label: string, kinds: Kinds, world: Playgrou
               break;
             case 'read': {
               const at = clock.now();
+              const statementsBefore = h.db.statements.length;
               let got: unknown;
               try {
                 got = await run(() => service.getProduct(step.id));
               } catch (error) {
                 refusal(n, what, error);
+                lastRead = undefined;
                 break;
               }
               judge(n, what, step.id, got, at);
+              const sent = h.db.statements.slice(statementsBefore);
+              if (
+                kinds.hits &&
+                lastRead?.id === step.id &&
+                lastRead.at === at &&
+                lastRead.versions === versions(step.id).length &&
+                got !== null &&
+                sent.length > 0
+              ) {
+                throw new Error(
+                  `Step ${n}: ${what} sent ${sent.length} statement(s) to PostgreSQL ("${sent[0]?.text.split('\n')[0]}"), ` +
+                    `although step ${lastRead.step} had just read the same product and nothing changed since: ` +
+                    'the product was not served from the cache (was it stored under another key, or never stored?).',
+                );
+              }
+              lastRead = { id: step.id, at, step: n, versions: versions(step.id).length };
               break;
             }
             case 'burst': {
