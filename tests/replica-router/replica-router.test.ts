@@ -91,8 +91,8 @@ function explain(error: Error & { code?: string }, cluster?: Cluster): string {
   }
   if (error.code === '25006')
     return `a replica refused it ("${error.message}"): a write was sent to a read-only replica`;
-  if (error.code === 'ECONNREFUSED')
-    return `it failed with ${error.message}: a server that is down was not routed around`;
+  if (/^(E[A-Z]|08|57P)/.test(error.code ?? ''))
+    return `it failed with ${error.code} ("${error.message}"): a server that cannot be reached was not routed around`;
   return `it failed: ${error.message}`;
 }
 
@@ -1452,7 +1452,7 @@ async function playFailover(scenario: FailoverScenario): Promise<void> {
         const runs = cluster.log.slice(from).filter((run) => run.sql === READ_PRODUCT);
         if (!result.ok) {
           expect.fail(
-            `${label}: the read failed with ${explain(result.error)} (tried: ${describeRuns(runs)}). While the primary is up, no read may fail: skip replicas that cannot be reached, and read from the primary when none is left.`,
+            `${label}: the read failed with ${result.error.code ?? 'an error'} ("${result.error.message}") after trying ${describeRuns(runs)}. While the primary is up, no read may fail: skip replicas that cannot be reached, and read from the primary when none is left.`,
           );
         }
         expect(result.value.rows, `${label}: the read returned the wrong rows`).toEqual([
