@@ -545,6 +545,21 @@ describe('task 4: Passive health checks: max_fails and fail_timeout', () => {
     ).toBe(0);
   });
 
+  it('spreads the share of an upstream that is out evenly over the others', async () => {
+    const { cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 1 });
+    cluster.upstream('b').queue('refuse');
+    await sendMany(lb, cluster, 3);
+    const order = await sendMany(lb, cluster, 6);
+    if (countOf(order, 'a') !== 3 || countOf(order, 'c') !== 3) {
+      throw new Error(
+        `b refused a request and is out; the next 6 requests went to ${list(order)}. With b out, round-robin ` +
+          'should alternate a and c (3 each): the next turn goes to the next usable upstream after the one picked ' +
+          "last. A position that moves by one per request hands b's whole share to its neighbour c, which then " +
+          'carries twice the load of a while b is down.',
+      );
+    }
+  });
+
   it('never takes an upstream out when max_fails is 0', async () => {
     const { clock, cluster, lb } = setup(['a', 'b', 'c'], { maxTries: 1, maxFails: 0 });
     cluster.upstream('a').behave('refuse');
