@@ -119,6 +119,8 @@ const columns = fc
   .uniqueArray(column, { minLength: 1, maxLength: 3, selector: (c) => c.sql })
   .map((list) => ({ sql: list.map((c) => c.sql).join(', '), traps: list.flatMap((c) => c.traps) }));
 
+const onlyId = fc.constant(piece('id'));
+
 /** A WHERE condition; `withParam` says whether it uses $1. */
 const condition = (withParam: boolean): fc.Arbitrary<Piece> =>
   fc.oneof(
@@ -128,12 +130,12 @@ const condition = (withParam: boolean): fc.Arbitrary<Piece> =>
   );
 
 /** SELECT <columns> FROM products WHERE <condition>, every token separated by some gap. */
-const select = (withParam: boolean): fc.Arbitrary<Piece> =>
+const select = (withParam: boolean, selected: fc.Arbitrary<Piece> = columns): fc.Arbitrary<Piece> =>
   fc
     .tuple(
       keyword('SELECT'),
       space,
-      columns,
+      selected,
       space,
       keyword('FROM'),
       space,
@@ -163,11 +165,13 @@ const plainRead = fc
       fc
         .tuple(keyword('WITH'), space, select(true))
         .map(([w, gap, inner]) =>
-          join(w, piece(' recent AS ('), inner, piece(')'), gap, piece('SELECT id FROM recent')),
+          join(w, piece(' recent AS ('), inner, piece(')'), gap, piece('SELECT * FROM recent')),
         ),
     ),
     statement(
-      fc.tuple(select(false), space, keyword('UNION'), space, select(false)).map((parts) => join(...parts)),
+      fc
+        .tuple(select(false, onlyId), space, keyword('UNION'), space, select(false, onlyId))
+        .map((parts) => join(...parts)),
     ),
   )
   .map((body) =>
