@@ -54,7 +54,7 @@ const TTL_MS = 300_000;
 const MISS_TTL_MS = 60_000;
 /** Two products that exist and one that does not (until a scenario creates it). */
 const IDS = [1, 2, 404];
-const RUNS = 15;
+const RUNS = 10;
 
 /**
  * A scenario is a few rounds; each round may change something (a write, an outage), may let time pass,
