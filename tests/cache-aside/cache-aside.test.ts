@@ -113,7 +113,7 @@ async function outcome<T>(call: () => Promise<T>): Promise<{ value: T } | { erro
  * runs in simulated time: when the calls are quiet and still waiting, the clock moves on in small steps,
  * up to 10 simulated seconds, so any reasonable wait is over before the grader gives up.
  */
-async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<boolean> {
+async function finish<T>(clock: FakeClock, calls: Promise<T>[], quiet = false): Promise<boolean> {
   let pending = calls.length;
   for (const call of calls)
     call.then(
@@ -126,7 +126,8 @@ async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<boolean
     fireDueTimers();
   }
   for (let waited = 0; ; waited += 25) {
-    if (pending === 0) return true;
+    // `quiet`: also let work the calls left running (a SET not awaited) land before the grader looks.
+    if (pending === 0 && !quiet) return true;
     await settle();
     if (pending === 0) return true;
     if (waited >= 10_000) return false;
@@ -137,7 +138,7 @@ async function finish<T>(clock: FakeClock, calls: Promise<T>[]): Promise<boolean
 /** Runs one call to its end, in simulated time (see finish). */
 async function driven<T>(call: () => Promise<T>): Promise<T> {
   const promise = started(call);
-  if (clock && !(await finish(clock, [promise]))) {
+  if (clock && !(await finish(clock, [promise], true))) {
     throw new Error(
       'it had still not answered after 10 s of simulated time, with nothing left for it to wait on: a promise ' +
         'that never settles (a resolve that is never called, a lock that is never released?)',
