@@ -11,7 +11,10 @@
  * - Replication is asynchronous: a committed write reaches each replica after
  *   that replica's lag, in simulated time. Your router gets `now()`; Date and
  *   the timers (setTimeout, setInterval) follow simulated time as well, so a
- *   timer that brings a replica back fires when the grader moves the clock.
+ *   timer that brings a replica back fires when the grader moves the clock,
+ *   and a zero-delay timer (setTimeout(fn, 0)) fires once the event loop has
+ *   nothing else to run: the grader waits for each call to finish that way,
+ *   never for a fixed number of turns.
  * - Replicas refuse writes and row locks with SQLSTATE 25006, like a hot standby.
  * - A server can be taken down: it then fails every connection the way a dead,
  *   unreachable, restarting or stopping PostgreSQL does (see ConnectionFailure).
