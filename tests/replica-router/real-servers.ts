@@ -107,7 +107,23 @@ function adminFor(url: string, role: 'primary' | 'replica'): Promise<Client> {
 // COMMIT returns before its record is written, and waiting for the write position would miss it.
 async function currentLsn(admin: Client): Promise<string> {
   const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-  return rows[0]?.lsn ?? '0/0';
+  return lastRecordEnd(rows[0]?.lsn ?? '0/0');
+}
+
+const WAL_PAGE = 8192;
+const WAL_SEGMENT = 16 * 1024 * 1024;
+
+/**
+ * When the last record filled a WAL page, the insert position already points past
+ * the next page's header (24 bytes, 40 at the start of a segment), which no standby
+ * replays until another record is written: wait for the end of the last record instead.
+ */
+function lastRecordEnd(lsn: string): string {
+  const position = parseLsn(lsn);
+  const header = position % WAL_SEGMENT === 40 ? 40 : position % WAL_PAGE === 24 ? 24 : 0;
+  const end = position - header;
+  const high = Math.floor(end / 2 ** 32);
+  return `${high.toString(16).toUpperCase()}/${(end - high * 2 ** 32).toString(16).toUpperCase()}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
