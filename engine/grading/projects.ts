@@ -75,7 +75,10 @@ export function graderProject(
       name: options.name,
       root: courseRoot,
       include: [exercise.graderFile],
-      setupFiles: [join(courseRoot, 'engine/grading/seal-assertions.setup.ts')],
+      setupFiles: [
+        join(courseRoot, 'engine/grading/seal-assertions.setup.ts'),
+        join(courseRoot, 'engine/grading/never-settles.setup.ts'),
+      ],
       // Graders read these with inject(): the run's seed, and the real servers to use (none: the simulations).
       provide: { seed: options.seed, backends },
       environment: 'node',

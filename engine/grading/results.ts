@@ -70,7 +70,7 @@ export function toTestResult(raw: RawTest): TestResult {
   };
   const error = raw.errors[0];
   if (raw.state === 'fail' && error) {
-    result.message = stripAnsi(error.message);
+    result.message = explainTimeout(stripAnsi(error.message));
     if (error.expected !== undefined) result.expected = stripAnsi(String(error.expected));
     if (error.actual !== undefined) result.actual = stripAnsi(String(error.actual));
   }
@@ -162,6 +162,18 @@ export function comparable(report: GradeReport): Array<Omit<TestResult, 'duratio
   return report.tests.map(({ durationMs: _ignored, ...rest }) => rest);
 }
 
+/** The grader test that was running, for a run that had to be stopped. */
+export interface RunningTest {
+  /** The manifest task it belongs to, when it sits in a "task N: ..." block. */
+  task?: number;
+  name: string;
+}
+
+/** "task 2: a cache miss reads PostgreSQL once", or the bare name of a test outside any task. */
+export function describeRunningTest(test: RunningTest): string {
+  return test.task === undefined ? `"${test.name}"` : `task ${test.task}, "${test.name}"`;
+}
+
 /** What a learner reads when their code was stopped at a time limit, in every runtime. */
 export function runawayMessage(limitMs: number): string {
   return (
@@ -169,4 +181,38 @@ export function runawayMessage(limitMs: number): string {
     'ends (a while (true) whose condition never changes) or code that keeps allocating memory (an array or ' +
     'Map that grows on every call and is never emptied).'
   );
+}
+
+/** What a learner reads when a test's call never settled, in every runtime. */
+export function neverSettledMessage(): string {
+  return (
+    'This call to your code never settled: the test was still waiting for it when nothing was left that ' +
+    'could ever finish it, so it failed now instead of waiting forever. Look for a promise that is never ' +
+    'resolved or rejected (a new Promise whose resolve is not called on some path), an await on an ' +
+    'event or callback that never comes, or a timer that only simulated time can fire (setTimeout with ' +
+    'a delay: simulated time moves only when the grader moves it).'
+  );
+}
+
+/**
+ * What a learner reads when a test was still busy at its real time limit (vitest's "Test timed out
+ * in 5000ms"): unlike a call that never settles, the code kept scheduling work without finishing.
+ */
+export function timedOutMessage(limitMs: number, hook = false): string {
+  return (
+    `This ${hook ? 'part of the grader' : 'test'} was still running after ${limitMs / 1000} s, so it was ` +
+    'stopped. On the simulations graders never wait for real time, so your code kept the event loop busy ' +
+    'without finishing: ' +
+    'look for work that schedules itself again and again (a setImmediate, setInterval or real timer that ' +
+    're-arms itself, a retry loop with no limit) or an await on a real timer that is far too long.'
+  );
+}
+
+const vitestTimeout = /^(Test|Hook) timed out in (\d+)ms\./;
+
+/** vitest's timeout message, in the course's words (other messages unchanged). */
+export function explainTimeout(message: string): string {
+  const match = vitestTimeout.exec(message);
+  if (!match) return message;
+  return timedOutMessage(Number(match[2]), match[1] === 'Hook');
 }

@@ -23,6 +23,8 @@ export const ENGINE_FILES = [
   'engine/course/manifest.ts',
   'engine/grading/format.ts',
   'engine/grading/learner-imports.ts',
+  'engine/grading/never-settles.setup.ts',
+  'engine/grading/never-settles.ts',
   'engine/grading/projects.ts',
   'engine/grading/reporter.ts',
   'engine/grading/results.ts',
@@ -33,6 +35,8 @@ export const ENGINE_FILES = [
 /** The packages the project installs, at the exact versions the course pins. */
 export const PROJECT_PACKAGES = [
   'vitest',
+  // vitest's own runner, at vitest's version: never-settles.setup.ts wraps each grader test's function.
+  '@vitest/runner',
   // The engine's course loader reads manifests (zod) and applies wrong-implementation patches (diff).
   'zod',
   'diff',

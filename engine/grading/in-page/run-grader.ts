@@ -1,7 +1,23 @@
-import { type File, startTests, type Task, type VitestRunner, type VitestRunnerConfig } from '@vitest/runner';
+import {
+  type File,
+  getFn,
+  startTests,
+  type Task,
+  type Test,
+  type VitestRunner,
+  type VitestRunnerConfig,
+} from '@vitest/runner';
 import { setSafeTimers } from '@vitest/utils/timers';
 import { learnerImportRefusal } from '../learner-imports.ts';
-import { type GradeReport, type RawTest, stripAnsi, toTestResult } from '../results.ts';
+import { failIfNeverSettles, trackMacrotasks } from '../never-settles.ts';
+import {
+  type GradeReport,
+  type RawTest,
+  type RunningTest,
+  stripAnsi,
+  taskOf,
+  toTestResult,
+} from '../results.ts';
 import { createModuleGraph } from './module-graph.ts';
 import { createVitestShim } from './vitest-shim.ts';
 
@@ -23,6 +39,19 @@ export interface InPageGradeRequest {
   /** Packages the graders import (ioredis-mock, pg-mem, @sinonjs/fake-timers...), already loaded. */
   hostModules: Record<string, unknown>;
   testTimeoutMs?: number;
+  /** Progress, for a run that has to be stopped: a grader test starts, and it has finished. */
+  onTestStart?(test: RunningTest): void;
+  onTestEnd?(): void;
+}
+
+function runningTest(test: Test): RunningTest {
+  const suites: string[] = [];
+  for (let suite = test.suite; suite && suite !== test.file; suite = suite.suite) suites.unshift(suite.name);
+  try {
+    return { task: taskOf(suites, test.name), name: test.name };
+  } catch {
+    return { name: test.name };
+  }
 }
 
 function runnerConfig(seed: number, testTimeout: number): VitestRunnerConfig {
@@ -82,13 +111,27 @@ export async function gradeInPage(request: InPageGradeRequest): Promise<GradeRep
     refuseImport: (specifier, importer) =>
       importer.startsWith('exercises/') ? learnerImportRefusal(request.exercise, specifier) : undefined,
   });
+  // Counted from before the grader loads (and after the runner kept its own timers): a test whose
+  // call can never finish fails at once (never-settles.ts), as it does under vitest.
+  const tracker = trackMacrotasks();
   const runner: VitestRunner = {
     config: runnerConfig(request.seed, request.testTimeoutMs ?? 5_000),
     importFile: async (filepath) => {
       graph.load(filepath);
     },
+    runTask: (test) => {
+      const body = getFn(test);
+      return failIfNeverSettles(() => body(), tracker);
+    },
+    onBeforeTryTask: (test) => request.onTestStart?.(runningTest(test)),
+    onAfterRunTask: () => request.onTestEnd?.(),
   };
-  const files: File[] = await startTests([request.grader], runner);
+  let files: File[];
+  try {
+    files = await startTests([request.grader], runner);
+  } finally {
+    tracker.restore();
+  }
   const errors = files.flatMap((file) =>
     (file.result?.errors ?? []).map((error) => stripAnsi(error.message)),
   );
