@@ -1,5 +1,5 @@
 import type { ExerciseManifest } from '../course/manifest.ts';
-import { type GradeReport, runawayMessage } from '../grading/results.ts';
+import { type GradeReport, type RunningTest, runawayMessage } from '../grading/results.ts';
 
 /**
  * What the workspace UI needs from a grading runtime. Two implementations sit
@@ -41,8 +41,11 @@ export type GradeOutcome =
   | { kind: 'graded'; report: GradeReport; diagnostics: Diagnostic[] }
   /** The learner's code did not compile: nothing ran, no test passed. */
   | { kind: 'compile-error'; diagnostics: Diagnostic[]; message: string }
-  /** The run exceeded its wall-clock budget (an infinite loop, runaway memory) and was stopped. */
-  | { kind: 'stopped'; reason: 'time-limit'; limitMs: number; message: string }
+  /**
+   * The run exceeded its wall-clock budget (an infinite loop, runaway memory) and was stopped;
+   * `test` is the grader test that was running, when the runner knows it.
+   */
+  | { kind: 'stopped'; reason: 'time-limit'; limitMs: number; message: string; test?: RunningTest }
   /** The grading machinery failed: not the learner's fault. */
   | { kind: 'runner-error'; message: string };
 
@@ -51,8 +54,14 @@ export type GradeOutcome =
  * that never ends, and code that keeps allocating (the engine then spends its
  * time collecting garbage until the budget runs out).
  */
-export function stoppedAfter(limitMs: number): GradeOutcome {
-  return { kind: 'stopped', reason: 'time-limit', limitMs, message: runawayMessage(limitMs) };
+export function stoppedAfter(limitMs: number, test?: RunningTest): GradeOutcome {
+  return {
+    kind: 'stopped',
+    reason: 'time-limit',
+    limitMs,
+    message: runawayMessage(limitMs),
+    ...(test && { test }),
+  };
 }
 
 export interface Runner {

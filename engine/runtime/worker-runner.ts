@@ -1,4 +1,4 @@
-import { DEFAULT_SEED } from '../grading/results.ts';
+import { DEFAULT_SEED, type RunningTest } from '../grading/results.ts';
 import {
   type GradeOutcome,
   type GradeRequest,
@@ -76,6 +76,8 @@ interface ActiveRun {
   port: WorkerPort;
   id: number;
   running(): void;
+  /** The grader test now running, or none (loading, between tests). */
+  testing(test: RunningTest | undefined): void;
   done(outcome: GradeOutcome): void;
 }
 
@@ -98,6 +100,8 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       message: (message) => {
         if (active?.port !== port || message.id !== active.id) return;
         if (message.type === 'running') active.running();
+        else if (message.type === 'test-started') active.testing(message.test);
+        else if (message.type === 'test-finished') active.testing(undefined);
         else active.done(message.outcome);
       },
       crash: (reason) => {
@@ -139,6 +143,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         loadLimitMs,
       );
       let started = false;
+      let testing: RunningTest | undefined;
       const finish = (outcome: GradeOutcome) => {
         timers.clearTimeout(timer);
         active = undefined;
@@ -151,9 +156,12 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         if (started) return;
         started = true;
         timers.clearTimeout(timer);
-        timer = timers.setTimeout(() => finish(stoppedAfter(timeLimitMs)), timeLimitMs);
+        timer = timers.setTimeout(() => finish(stoppedAfter(timeLimitMs, testing)), timeLimitMs);
       };
-      active = { port, id, running, done: finish };
+      const setTesting = (test: RunningTest | undefined) => {
+        testing = test && { ...(test.task !== undefined && { task: test.task }), name: String(test.name) };
+      };
+      active = { port, id, running, testing: setTesting, done: finish };
       const { manifest, files, seed = DEFAULT_SEED } = request;
       port.post({ type: 'grade', id, manifest, files, seed });
     });

@@ -6,6 +6,7 @@ import { courseFilesFrom } from '../../engine/runtime/course-files.ts';
 import {
   gradeInWorker,
   packagesUsedBy,
+  type RunProgress,
   type WorkerHost,
 } from '../../engine/runtime/worker/grade-in-worker.ts';
 
@@ -47,8 +48,11 @@ function setup(files: Record<string, string> = course, grade = async (_: InPageG
       return grade(request);
     },
   };
-  const run = (code: string, onRunning?: () => void) =>
-    gradeInWorker({ manifest, files: { 'greeter.ts': code }, seed: 7 }, host, onRunning);
+  const run = (code: string, onRunning?: () => void, progress: RunProgress = {}) =>
+    gradeInWorker({ manifest, files: { 'greeter.ts': code }, seed: 7 }, host, {
+      ...progress,
+      running: onRunning,
+    });
   return { run, requests, loaded };
 }
 
@@ -98,6 +102,20 @@ describe('grading inside the Worker', () => {
       kind: 'runner-error',
       message: 'the grader could not load: tests/greeter/names.ts:1:14: Unexpected token',
     });
+  });
+
+  it("hands the grading core the page's progress: which grader test starts and when it ends", async () => {
+    const events: string[] = [];
+    const { run } = setup(course, async (request) => {
+      request.onTestStart?.({ task: 1, name: 'greets ada' });
+      request.onTestEnd?.();
+      return report();
+    });
+    await run('export const hello = 1;', undefined, {
+      testStarted: (test) => events.push(`started task ${test.task}: ${test.name}`),
+      testFinished: () => events.push('finished'),
+    });
+    expect(events).toEqual(['started task 1: greets ada', 'finished']);
   });
 
   it('reports a grader file the course does not have as a runner error', async () => {

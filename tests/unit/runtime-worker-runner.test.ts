@@ -1,7 +1,7 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { DEFAULT_SEED } from '../../engine/grading/results.ts';
+import { DEFAULT_SEED, type RunningTest } from '../../engine/grading/results.ts';
 import type { GradeOutcome } from '../../engine/runtime/runner.ts';
 import type { Timers } from '../../engine/runtime/timers.ts';
 import type { ToWorker } from '../../engine/runtime/worker/protocol.ts';
@@ -24,7 +24,13 @@ class FakeWorker {
     if (grade?.type !== 'grade') throw new Error('nothing was graded');
     return grade.id;
   }
-  reply(message: { type: 'running' } | { type: 'done'; outcome: GradeOutcome }) {
+  reply(
+    message:
+      | { type: 'running' }
+      | { type: 'test-started'; test: RunningTest }
+      | { type: 'test-finished' }
+      | { type: 'done'; outcome: GradeOutcome },
+  ) {
     this.events.message({ ...message, id: this.lastGradeId() });
   }
 }
@@ -123,6 +129,48 @@ describe('the Worker runner', () => {
     await Promise.resolve();
     workers[1]?.reply({ type: 'done', outcome: graded });
     await expect(next).resolves.toEqual(graded);
+  });
+
+  it('names the grader test that was running when the budget stopped the run', async () => {
+    const { clock, workers, runner } = setup();
+    const looping = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'running' });
+    workers[0]?.reply({ type: 'test-started', test: { task: 1, name: 'a miss reads PostgreSQL once' } });
+    workers[0]?.reply({ type: 'test-finished' });
+    workers[0]?.reply({ type: 'test-started', test: { task: 2, name: 'a hit skips PostgreSQL' } });
+    clock.tick(10_000);
+    await expect(looping).resolves.toMatchObject({
+      kind: 'stopped',
+      limitMs: 10_000,
+      test: { task: 2, name: 'a hit skips PostgreSQL' },
+    });
+  });
+
+  it('names no test when none was running (the code looped while loading or between tests)', async () => {
+    const { clock, workers, runner } = setup();
+    const looping = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'running' });
+    workers[0]?.reply({ type: 'test-started', test: { task: 1, name: 'first' } });
+    workers[0]?.reply({ type: 'test-finished' });
+    clock.tick(10_000);
+    const outcome = await looping;
+    expect(outcome).toMatchObject({ kind: 'stopped' });
+    expect(outcome).not.toHaveProperty('test');
+  });
+
+  it('does not let progress messages extend the budget', async () => {
+    const { clock, workers, runner } = setup();
+    const looping = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'running' });
+    for (let ms = 0; ms < 10_000; ms += 1_000) {
+      workers[0]?.reply({ type: 'test-started', test: { task: 1, name: `test ${ms}` } });
+      workers[0]?.reply({ type: 'test-finished' });
+      clock.tick(1_000);
+    }
+    await expect(looping).resolves.toMatchObject({ kind: 'stopped', limitMs: 10_000 });
   });
 
   it('starts the budget only when the code runs: loading the packages does not count', async () => {

@@ -1,7 +1,7 @@
 import type { ExerciseManifest } from '../../course/manifest.ts';
 import { GRADER_PACKAGES, type GraderPackage } from '../../grading/in-page/grader-packages.ts';
 import type { InPageGradeRequest } from '../../grading/in-page/run-grader.ts';
-import type { GradeReport } from '../../grading/results.ts';
+import type { GradeReport, RunningTest } from '../../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from '../compile-check.ts';
 import { type CourseFiles, readAll } from '../course-files.ts';
 import type { GradeOutcome } from '../runner.ts';
@@ -56,10 +56,17 @@ export async function prepareExercise(manifest: ExerciseManifest, host: WorkerHo
   await host.loadPackages(packagesUsedBy(compiled));
 }
 
+/** What the page hears while a run goes on: the code starts running, a grader test starts and ends. */
+export interface RunProgress {
+  running?(): void;
+  testStarted?(test: RunningTest): void;
+  testFinished?(): void;
+}
+
 export async function gradeInWorker(
   request: WorkerGradeRequest,
   host: WorkerHost,
-  onRunning: () => void = () => {},
+  progress: RunProgress = {},
 ): Promise<GradeOutcome> {
   const { manifest, files, seed } = request;
   const missing = manifest.files.editable.filter((file) => files[file] === undefined);
@@ -80,7 +87,7 @@ export async function gradeInWorker(
     const hostModules = await attempt('the grader packages could not be loaded', () =>
       host.loadPackages(packagesUsedBy({ ...compiled, ...sources })),
     );
-    onRunning();
+    progress.running?.();
     const report = await attempt('the grader crashed', () =>
       host.grade({
         exercise: manifest.id,
@@ -89,6 +96,8 @@ export async function gradeInWorker(
         sources,
         compiled,
         hostModules,
+        ...(progress.testStarted && { onTestStart: progress.testStarted }),
+        ...(progress.testFinished && { onTestEnd: progress.testFinished }),
       }),
     );
     // A course file that fails to load is the course's fault, never the learner's.

@@ -26,6 +26,27 @@ for (const type of ['error', 'unhandledrejection'] as const) {
   scope.addEventListener(type, (event) => event.preventDefault());
 }
 
+/** What a learner reads when their code calls self.close() (or close()) in the grading Worker. */
+export const CLOSE_REFUSED =
+  'Your code called self.close(), which would end the browser worker that grades it, so the call was ' +
+  'refused. Code under test must not close the environment it runs in: remove the call.';
+
+// self.close() would end this Worker silently: no error reaches the page, and the run would only end at
+// its time budget, naming nothing. Refused before any learner code loads, with an error the test that
+// made the call fails with, as code calling a function that does not exist fails under vitest in Node.
+// Defined where the Worker's scope inherits close() from, and locked, so no learner code can reach the
+// original (it is not kept anywhere else).
+for (let proto = Object.getPrototypeOf(self); proto; proto = Object.getPrototypeOf(proto)) {
+  if (!Object.hasOwn(proto, 'close')) continue;
+  Object.defineProperty(proto, 'close', {
+    value: function close() {
+      throw new Error(CLOSE_REFUSED);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
 const host: WorkerHost = {
   compiledCourseFiles,
   loadPackages: loadGraderPackages,
@@ -43,12 +64,14 @@ async function handle(message: ToWorker, reply: (message: FromWorker) => void): 
     return;
   }
   const { id } = message;
-  const outcome = await gradeInWorker(message, host, () => reply({ type: 'running', id })).catch(
-    (error: unknown) => ({
-      kind: 'runner-error' as const,
-      message: `the grading worker failed: ${error instanceof Error ? error.message : String(error)}`,
-    }),
-  );
+  const outcome = await gradeInWorker(message, host, {
+    running: () => reply({ type: 'running', id }),
+    testStarted: (test) => reply({ type: 'test-started', id, test }),
+    testFinished: () => reply({ type: 'test-finished', id }),
+  }).catch((error: unknown) => ({
+    kind: 'runner-error' as const,
+    message: `the grading worker failed: ${error instanceof Error ? error.message : String(error)}`,
+  }));
   reply({ type: 'done', id, outcome });
 }
 

@@ -1,4 +1,5 @@
 import type { ExerciseManifest } from '../../course/manifest.ts';
+import type { RunningTest } from '../../grading/results.ts';
 import type { GradeOutcome } from '../runner.ts';
 
 /**
@@ -20,4 +21,8 @@ export type ToWorker =
 
 export type FromWorker =
   /** Everything is loaded and the learner's code is about to run: the wall-clock budget starts now. */
-  { type: 'running'; id: number } | { type: 'done'; id: number; outcome: GradeOutcome };
+  | { type: 'running'; id: number }
+  /** Progress, so a run stopped at its budget can say which test was running. Never extends the budget. */
+  | { type: 'test-started'; id: number; test: RunningTest }
+  | { type: 'test-finished'; id: number }
+  | { type: 'done'; id: number; outcome: GradeOutcome };

@@ -1,5 +1,6 @@
 import type { ExerciseManifest } from '../../../engine/course/manifest.ts';
 import {
+  describeRunningTest,
   type TaskOutcome,
   type TaskStatus,
   type TestResult,
@@ -298,7 +299,9 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
         case 'stopped':
           return showMessage(
             'fail',
-            'Your code was stopped before the tests finished.',
+            outcome.test
+              ? `Your code was stopped while the grader ran ${describeRunningTest(outcome.test)}.`
+              : 'Your code was stopped before the tests finished.',
             outcome.message,
             'No task is graded from a stopped run. Fix the loop, then run the tests again.',
           );
