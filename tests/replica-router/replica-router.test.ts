@@ -1293,7 +1293,7 @@ describe('task 5: Route around replicas that are down', () => {
         expect.fail(`${JSON.stringify(bad)} (a column that does not exist) resolved instead of rejecting`);
       if (!isMissingColumn(result.error)) {
         expect.fail(
-          `${JSON.stringify(bad)} should reject with the server's own error (42703, column "colour" does not exist), or one that carries it but rejected with ${result.error.code ?? 'no code'} ("${result.error.message}"): the caller needs PostgreSQL's error to fix its SQL`,
+          `${JSON.stringify(bad)} should reject with the server's own error (42703, column "colour" does not exist), or one that carries it, but rejected with ${result.error.code ?? 'no code'} ("${result.error.message}"): the caller needs PostgreSQL's error to fix its SQL`,
         );
       }
       if (runs.length !== 1) {
