@@ -13,6 +13,8 @@ const TTL_MS = 300_000;
 /** A little random jitter below 300 s is good practice (expiries don't line up), so it is accepted. */
 const MIN_TTL_MS = 270_000;
 const MAX_MISS_TTL_MS = 60_000;
+/** An UPDATE, on its own or inside a CTE (WITH changed AS (UPDATE ... RETURNING ...) SELECT ...). */
+const UPDATE_STATEMENT = /^\s*(with\b[\s\S]*)?\bupdate\b/i;
 
 let clock: FakeClock | undefined;
 let harness: Harness | undefined;
@@ -601,7 +603,7 @@ describe('task 3: Never read stale data after an update', () => {
     const newPrice = otherPrice(random, product);
     const update = `updateProduct(${product.id}, { priceCents: ${newPrice} })`;
     // The UPDATE reaches PostgreSQL, which gives up on it (a lock timeout), so nothing is committed.
-    const failing = h.db.fail(/^\s*update\b/i, () =>
+    const failing = h.db.fail(UPDATE_STATEMENT, () =>
       Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }),
     );
     const result = await outcome(() => service.updateProduct(product.id, { priceCents: newPrice }));
@@ -632,7 +634,7 @@ describe('task 3: Never read stale data after an update', () => {
     await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
 
     // The UPDATE is slow (a lock, a busy disk): it is held open while another request reads the product.
-    const write = h.db.hold(/^\s*update\b/i);
+    const write = h.db.hold(UPDATE_STATEMENT);
     const newPrice = otherPrice(random, product);
     const update = `updateProduct(${product.id}, { priceCents: ${newPrice} })`;
     const updating = started(() => service.updateProduct(product.id, { priceCents: newPrice }));

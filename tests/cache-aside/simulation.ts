@@ -287,7 +287,10 @@ export type Query = (...args: unknown[]) => Promise<unknown>;
 
 type HoldEntry = { pattern: RegExp; waiting: number; gate: ReturnType<typeof gate>; released: boolean };
 
-const isRead = (text: string) => /^\s*(\(\s*)?(select|with|table|values)\b/i.test(text);
+/** A statement that only reads: a SELECT (or TABLE, VALUES), or a WITH that changes nothing. */
+const isRead = (text: string) =>
+  /^\s*(\(\s*)?(select|with|table|values)\b/i.test(text) &&
+  !(/^\s*with\b/i.test(text) && /\b(update|insert|delete|merge)\b/i.test(text));
 
 /**
  * What every connection your service uses shares: the statements it sent (in order), the holds and the
