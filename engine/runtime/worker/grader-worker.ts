@@ -34,11 +34,11 @@ export const CLOSE_REFUSED =
 // self.close() would end this Worker silently: no error reaches the page, and the run would only end at
 // its time budget, naming nothing. Refused before any learner code loads, with an error the test that
 // made the call fails with, as code calling a function that does not exist fails under vitest in Node.
-// Defined where the Worker's scope inherits close() from, and locked, so no learner code can reach the
-// original (it is not kept anywhere else).
-for (let proto = Object.getPrototypeOf(self); proto; proto = Object.getPrototypeOf(proto)) {
-  if (!Object.hasOwn(proto, 'close')) continue;
-  Object.defineProperty(proto, 'close', {
+// Replaced wherever the Worker's scope has it (a global scope's operations are its own properties, not
+// its prototype's) and locked, so no learner code can reach the original: it is not kept anywhere.
+for (let owner: object | null = self; owner; owner = Object.getPrototypeOf(owner)) {
+  if (!Object.hasOwn(owner, 'close')) continue;
+  Object.defineProperty(owner, 'close', {
     value: function close() {
       throw new Error(CLOSE_REFUSED);
     },
