@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
-import { comparable, DEFAULT_SEED, type GradeReport, taskOutcomes } from '../../engine/grading/results.ts';
+import {
+  comparable,
+  DEFAULT_SEED,
+  type GradeReport,
+  neverSettledMessage,
+  taskOutcomes,
+} from '../../engine/grading/results.ts';
 import { compileDiagnostics } from '../../engine/runtime/compile-check.ts';
 import type { GradeRequest } from '../../engine/runtime/runner.ts';
 import { launchChromium } from './chromium.ts';
@@ -294,6 +300,96 @@ setInterval(() => {
       expect(task.failure?.message).toContain('REDIS_URL is not set');
     }
   });
+});
+
+describe('the Worker runner in Chromium, with code that never finishes a call or closes the Worker', () => {
+  const exerciseById = (id: string) => {
+    const found = course.find((exercise) => exercise.manifest.id === id);
+    if (!found) throw new Error(`the course has no exercise ${id}`);
+    return found;
+  };
+
+  it('fails a call that never settles at once, with the message vitest gives, within the production budget', async () => {
+    await resetRunner(); // the production budget: 10 s
+    const { manifest } = exerciseById('load-balancer');
+    const stuck = {
+      'load-balancer.ts':
+        'export function createLoadBalancer() {\n  return { handle: () => new Promise<never>(() => {}) };\n}\n',
+    };
+    const { outcome, elapsedMs } = await gradeInBrowser({ manifest, files: stuck });
+    // Before: every stuck test waited out its 5 s timeout, and the page stopped the run at 10 s, naming nothing.
+    const report = reportOf(outcome);
+    expect(taskOutcomes(report, manifest.tasks).filter((task) => task.status !== 'fail')).toEqual([]);
+    const neverSettled = report.tests.filter((test) => test.message === neverSettledMessage());
+    expect(
+      neverSettled.length,
+      'the tests the grader does not judge itself fail with the shared message',
+    ).toBeGreaterThan(0);
+    for (const test of neverSettled) expect(test.durationMs, test.name).toBeLessThan(2_000);
+    expect(report.tests.some((test) => /timed out|still running after/.test(test.message ?? ''))).toBe(false);
+    expect(elapsedMs, 'graded, not stopped at the budget').toBeLessThan(10_000 + 5_000);
+  });
+
+  it('names the grader test that was running when the budget stopped a loop', async () => {
+    const limitMs = 4_000;
+    await resetRunner(limitMs);
+    const exercise = exerciseById('cache-aside');
+    const { manifest } = exercise;
+    const looping = {
+      'product-cache.ts': `export function createProductService() {
+  return {
+    getProduct: async () => {
+      while (true) {}
+    },
+    updateProduct: async () => {},
+  };
+}
+`,
+    };
+    const { outcome } = await gradeInBrowser({ manifest, files: looping });
+    expect(outcome).toMatchObject({ kind: 'stopped', limitMs, test: { task: expect.any(Number) } });
+    const graderTests = (await nodeReport(manifest.id, 'starter')).tests;
+    const running = outcome.kind === 'stopped' ? outcome.test : undefined;
+    expect(graderTests.map((test) => `${test.task}: ${test.name}`)).toContain(
+      `${running?.task}: ${running?.name}`,
+    );
+    await resetRunner();
+  });
+
+  it.each([
+    ['inside a call', 'getProduct: async () => {\n      self.close();\n      return null;\n    },', ''],
+    ['while the code loads', 'getProduct: async () => null,', 'self.close();\n'],
+  ])(
+    'refuses self.close() %s at once, with a message naming it, and grades the run',
+    async (_, getProduct, atLoad) => {
+      await resetRunner();
+      const { manifest } = exerciseById('cache-aside');
+      const closing = {
+        'product-cache.ts': `${atLoad}export function createProductService() {
+  return {
+    ${getProduct}
+    updateProduct: async () => {},
+  };
+}
+`,
+      };
+      const { outcome, elapsedMs } = await gradeInBrowser({ manifest, files: closing });
+      // Before: the Worker ended silently and the page waited out its 10 s budget, then blamed a loop.
+      const report = reportOf(outcome);
+      const tasks = taskOutcomes(report, manifest.tasks);
+      expect(tasks.filter((task) => task.status !== 'fail')).toEqual([]);
+      expect(tasks.some((task) => task.failure?.message.includes('self.close()'))).toBe(true);
+      expect(elapsedMs, 'answered without waiting for the budget').toBeLessThan(10_000);
+      // The next run gets a working Worker.
+      const next = await gradeInBrowser({
+        manifest,
+        files: await filesOf(exerciseById('cache-aside'), exerciseById('cache-aside').solutionDir),
+      });
+      expect(
+        taskOutcomes(reportOf(next.outcome), manifest.tasks).every((task) => task.status === 'pass'),
+      ).toBe(true);
+    },
+  );
 });
 
 describe('the WebContainer install cache in Chromium', () => {
