@@ -376,6 +376,8 @@ export function statementLog(send: (run: () => Promise<unknown>, statement: Stat
     releaseAll: () => {
       for (const entry of holds) release(entry);
     },
+    /** The error a statement with this text fails with now, if a failure placed by the grader matches. */
+    failureFor: (text: string) => failures.find((f) => !f.stopped && f.pattern.test(text))?.error,
     forget: () => {
       for (const entry of holds) release(entry);
       for (const failure of failures) failure.stopped = true;
@@ -471,8 +473,15 @@ export async function simulatedPostgres(catalogue: Product[]): Promise<Simulated
   const subscription = db.on('query', (text: string) => {
     if (!passing) log.statements.push({ text, values: [], unrecordedPath: true });
   });
+  // A failure the grader placed (PostgreSQL unreachable) reaches those other paths too.
+  const interception = db.public.interceptQueries((text) => {
+    const failure = passing ? undefined : log.failureFor(text);
+    if (failure) throw failure();
+    return null;
+  });
   onTestFinished(() => {
     subscription.unsubscribe();
+    interception.unsubscribe();
     database.giveBack();
   });
 
