@@ -300,7 +300,7 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
           return showMessage(
             'fail',
             outcome.test
-              ? `Your code was stopped while the grader ran ${describeRunningTest(outcome.test)}.`
+              ? `Your code was stopped before the tests finished, while the grader ran ${describeRunningTest(outcome.test)}.`
               : 'Your code was stopped before the tests finished.',
             outcome.message,
             'No task is graded from a stopped run. Fix the loop, then run the tests again.',
