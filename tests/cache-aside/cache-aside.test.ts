@@ -688,7 +688,7 @@ describe('task 3: Never read stale data after an update', () => {
   });
 
   it('two updates whose cache commands arrive in the opposite order leave no stale product', async () => {
-    const { h, service, random } = await start('task 3 reorder');
+    const { h, service, clock, random } = await start('task 3 reorder');
     const product = random.pick(h.catalogue);
     const key = `product:${product.id}`;
     await attempt(h, `getProduct(${product.id})`, () => service.getProduct(product.id));
@@ -704,7 +704,9 @@ describe('task 3: Never read stale data after an update', () => {
     );
     const updating = started(() => service.updateProduct(product.id, { priceCents: firstPrice }));
     await settle();
-    // Meanwhile a second update commits and reaches Redis first.
+    // A second later a second update commits and reaches Redis first. (A second apart, so that a
+    // version check on updatedAt, the safe way to overwrite, can tell the two apart.)
+    clock.advance(1_000);
     const overtaking = started(() => service.updateProduct(product.id, { priceCents: secondPrice }));
     let overtook = false;
     overtaking.then(
