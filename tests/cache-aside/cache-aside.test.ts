@@ -720,7 +720,7 @@ describe('task 3: Never read stale data after an update', () => {
     await attempt(h, first, () => updating);
     await attempt(h, second, () => overtaking);
     const row = (await h.db.product(product.id)) as Product;
-    const what = `getProduct(${product.id}) after both updates returned`;
+    const what = `getProduct(${product.id}), once both updates had returned,`;
     const got = await attempt(h, what, () => service.getProduct(product.id));
     if (got !== null && got.priceCents !== row.priceCents) {
       fail(
@@ -729,7 +729,8 @@ describe('task 3: Never read stale data after an update', () => {
           `${overtook ? '' : ' (the grader delayed it on the network)'}${lastWrite(h, key)}, so Redis kept ` +
           'the older product for up to 300 s. Writing the new value into the cache on every update has this ' +
           'race; a DEL cannot be applied in the wrong order. Delete the key after the commit (or, if you ' +
-          'overwrite, refuse to replace a newer updatedAt with an older one).',
+          'overwrite, refuse to replace a newer updatedAt with an older one, checking and writing in one atomic ' +
+          'step: a Lua script or WATCH/MULTI, or the other write slips in between).',
       );
     }
     checkProduct(got, row, what);
