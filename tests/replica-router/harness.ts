@@ -68,7 +68,7 @@ export async function createCluster(
   }
   if (replicaUrls.length === 0) {
     throw new Error(
-      'DATABASE_URL names a real primary but DATABASE_REPLICA_URLS names no replica: the replica router needs at least one streaming replica (tests/real-servers/servers.sh starts one). Unset DATABASE_URL to use the simulation.',
+      'RJ_DATABASE_URL names a real primary but RJ_DATABASE_REPLICA_URLS names no replica: the replica router needs at least one streaming replica (tests/real-servers/servers.sh starts one). Unset RJ_DATABASE_URL to use the simulation.',
     );
   }
   const realLag = typeof lagMs === 'number' ? lagMs : Math.max(0, ...lagMs);

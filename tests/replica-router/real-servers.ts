@@ -1,7 +1,7 @@
 /**
  * Against real servers
  * --------------------
- * With DATABASE_URL (a primary) and DATABASE_REPLICA_URLS (its streaming
+ * With RJ_DATABASE_URL (a primary) and RJ_DATABASE_REPLICA_URLS (its streaming
  * replicas; tests/real-servers/servers.sh starts both) the same tests run
  * against real PostgreSQL. Only reached when the run names them; `pg` is loaded
  * then, never in a browser. What changes, and what does not:
@@ -76,7 +76,7 @@ async function startAdmin(url: string, role: 'primary' | 'replica'): Promise<Cli
     client = await connectTo(url);
   } catch (error) {
     throw new Error(
-      `cannot connect to the ${role} at ${url}: ${(error as Error).message}. Start the servers (tests/real-servers/servers.sh start) or unset DATABASE_URL and DATABASE_REPLICA_URLS to use the simulation.`,
+      `cannot connect to the ${role} at ${url}: ${(error as Error).message}. Start the servers (tests/real-servers/servers.sh start) or unset RJ_DATABASE_URL and RJ_DATABASE_REPLICA_URLS to use the simulation.`,
     );
   }
   const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
@@ -84,8 +84,8 @@ async function startAdmin(url: string, role: 'primary' | 'replica'): Promise<Cli
     await client.end();
     throw new Error(
       role === 'replica'
-        ? `${url} (in DATABASE_REPLICA_URLS) is not a standby: pg_is_in_recovery() is false`
-        : `${url} (DATABASE_URL) is a standby, not a primary`,
+        ? `${url} (in RJ_DATABASE_REPLICA_URLS) is not a standby: pg_is_in_recovery() is false`
+        : `${url} (RJ_DATABASE_URL) is a standby, not a primary`,
     );
   }
   if (role === 'primary') await client.query(`SET lock_timeout = '${TURN_WAIT}'`);
