@@ -1,5 +1,5 @@
 /**
- * The cache-aside harness against real servers (REDIS_URL, DATABASE_URL: see tests/real-servers).
+ * The cache-aside harness against real servers (RJ_REDIS_URL, RJ_DATABASE_URL: see tests/real-servers).
  * Nothing here runs with the simulations, nor in a browser.
  *
  * The same recording wrappers as in harness.ts sit in front of a real ioredis client and a real
@@ -48,7 +48,7 @@ async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
 const uniqueName = () => globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 16);
 
 // ---------------------------------------------------------------------------------------------------------
-// Real Redis (REDIS_URL).
+// Real Redis (RJ_REDIS_URL).
 
 /**
  * Moves time forward for the keys under one prefix: each key with a TTL keeps its value and loses
@@ -77,8 +77,8 @@ async function connectRedis(url: string, keyPrefix: string): Promise<Redis> {
   } catch (error) {
     client.disconnect();
     throw new Error(
-      `could not connect to Redis at REDIS_URL=${url} (${(lastError ?? (error as Error)).message}). Is it running? ` +
-        'tests/real-servers/servers.sh start starts one; unset REDIS_URL to use the simulation.',
+      `could not connect to Redis at RJ_REDIS_URL=${url} (${(lastError ?? (error as Error)).message}). Is it running? ` +
+        'tests/real-servers/servers.sh start starts one; unset RJ_REDIS_URL to use the simulation.',
     );
   }
   return client;
@@ -134,7 +134,7 @@ async function realRedis(url: string, requests: InFlight): Promise<SimulatedRedi
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Real PostgreSQL (DATABASE_URL).
+// Real PostgreSQL (RJ_DATABASE_URL).
 
 async function realPostgres(
   url: string,
@@ -152,8 +152,8 @@ async function realPostgres(
   } catch (error) {
     await admin.end();
     throw new Error(
-      `could not use PostgreSQL at DATABASE_URL=${url} (${(error as Error).message}). Is it running? ` +
-        'tests/real-servers/servers.sh start starts one; unset DATABASE_URL to use the simulation.',
+      `could not use PostgreSQL at RJ_DATABASE_URL=${url} (${(error as Error).message}). Is it running? ` +
+        'tests/real-servers/servers.sh start starts one; unset RJ_DATABASE_URL to use the simulation.',
     );
   }
   await admin.query(CREATE_PRODUCTS.replace('products', `${schema}.products`));
