@@ -45,8 +45,22 @@ export function settleWaitsFor(requests: InFlight): () => void {
 
 /** The most a settle() waits for real servers to answer: a stuck request must not hang the grader. */
 const NETWORK_WAIT_MS = 2_000;
-/** Turns in a row with nothing happening that count as quiet. */
+/** Turns in a row with nothing happening that count as quiet, when nothing tells how much is still scheduled. */
 const QUIET_TURNS = 20;
+/**
+ * Turns in a row that count as quiet when the grading engine counts the realm's real macrotasks
+ * (engine/grading/never-settles.ts) and none is pending: promise chains run out within a turn, so
+ * with no macrotask and no due timer left nothing more can happen. The second turn is a margin.
+ */
+const QUIET_TURNS_WHEN_COUNTED = 2;
+
+/** The engine's count of real macrotasks scheduled and not yet run, where it keeps one. */
+function pendingMacrotasks(): number | undefined {
+  const tracker = (globalThis as Record<symbol, { pending?: unknown } | undefined>)[
+    Symbol.for('request-journey:macrotask-tracker')
+  ];
+  return typeof tracker?.pending === 'number' ? tracker.pending : undefined;
+}
 /** A bound for code that never goes quiet (a zero-delay timer that re-arms itself forever). */
 const MAX_TURNS = 20_000;
 
@@ -67,7 +81,8 @@ export const nextMacrotask = (): Promise<void> =>
  * Lets the code under test run until it is quiet, without moving simulated time
  * and without any real waiting on the simulations. Quiet means: no timer due at
  * the current simulated time (zero-delay timers fire here), no request a harness
- * tracks still in flight, and then a run of turns in which nothing new happened.
+ * tracks still in flight, and then a run of turns in which nothing new happened
+ * (two when the engine counts no real macrotask pending, else twenty).
  * So a design that batches on setTimeout(0), yields on a timer, or chains
  * promises and microtasks is judged by what it did, not by how many turns it
  * took. Used where a grader starts concurrent calls and must see what they did
@@ -78,12 +93,14 @@ export async function settle(): Promise<void> {
   // performance.now(), not Date.now(): graders fake Date.
   const deadline = performance.now() + NETWORK_WAIT_MS;
   let quiet = 0;
-  for (let turn = 0; turn < MAX_TURNS && quiet < QUIET_TURNS; turn++) {
+  let enough = QUIET_TURNS;
+  for (let turn = 0; turn < MAX_TURNS && quiet < enough; turn++) {
     await nextMacrotask();
     const timersBusy = fireDueTimers();
     const busy = [...watched].filter((requests) => requests.count > 0);
     const waiting = busy.length > 0 && deadline - performance.now() > 0;
     quiet = timersBusy || waiting ? 0 : quiet + 1;
+    enough = pendingMacrotasks() === 0 ? QUIET_TURNS_WHEN_COUNTED : QUIET_TURNS;
     if (waiting) {
       const left = deadline - performance.now();
       await Promise.race([
