@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node';
 import { loadExercise } from '../course/course.ts';
 import { type GradedExercise, gradingSummary, wantsColour } from './format.ts';
@@ -194,6 +195,7 @@ export default class GradingReporter implements Reporter {
     const reports = withCrashes(reportsOf(modules, this.options.runtime ?? 'node'), unhandledErrors);
     this.options.onReports?.(reports);
     if (this.options.outputFile) {
+      mkdirSync(dirname(this.options.outputFile), { recursive: true });
       writeFileSync(this.options.outputFile, JSON.stringify([...reports.values()], null, 2));
     }
     if (this.options.print !== false) {

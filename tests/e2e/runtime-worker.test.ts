@@ -272,9 +272,14 @@ for (let id = 1; id < 200; id++) self.postMessage({ ...forged, id });
     const limitMs = 3_000;
     await resetRunner(limitMs);
     const hanging = {
+      // Calls that keep the event loop busy and never answer: the run outlasts the budget.
       [editable]: `export function createProductService() {
-  const never = () => new Promise<never>(() => {});
-  return { getProduct: never, updateProduct: never };
+  const busy = () =>
+    new Promise<never>(() => {
+      const again = () => setImmediate(again);
+      again();
+    });
+  return { getProduct: busy, updateProduct: busy };
 }
 setInterval(() => {
   for (let id = 1; id < 200; id++) self.postMessage({ type: 'running', id });
