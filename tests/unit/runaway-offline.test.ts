@@ -1,40 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { courseRoot } from '../../engine/course/course.ts';
+import { offlineGrader } from './offline-grading.ts';
 
-// Offline grading of code that never yields or never stops allocating, in a real vitest process.
-// Its config lives inside the course (in the ignored .grade/) so that it resolves the course's packages.
-mkdirSync(join(courseRoot, '.grade'), { recursive: true });
-const dir = mkdtempSync(join(courseRoot, '.grade', 'runaway-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Offline grading of code that never yields, never stops allocating, or prints.
+const grader = offlineGrader('runaway');
+afterAll(grader.remove);
 
 function gradeOffline(learnerCode: string, { watchdogMs = 3000, nodeOptions = '' } = {}) {
-  const learnerFile = join(dir, 'load-balancer.ts');
-  writeFileSync(learnerFile, learnerCode);
-  const config = join(dir, 'vitest.config.ts');
-  writeFileSync(
-    config,
-    `import { defineConfig } from 'vitest/config';
-import { loadExercise } from '${courseRoot}/engine/course/course.ts';
-import { graderProject } from '${courseRoot}/engine/grading/projects.ts';
-const exercise = loadExercise('load-balancer');
-export default defineConfig({
-  test: {
-    reporters: [['${courseRoot}/engine/grading/reporter.ts', { print: true, watchdogMs: ${watchdogMs} }]],
-    projects: [graderProject(exercise, { 'load-balancer.ts': { path: '${learnerFile}' } }, { name: 'load-balancer', seed: 1 })],
-  },
-});
-`,
-  );
-  const run = spawnSync('npx', ['vitest', 'run', '--root', courseRoot, '--config', config], {
-    cwd: courseRoot,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NODE_OPTIONS: nodeOptions, NO_COLOR: '1' },
-  });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return grader.grade(learnerCode, { print: true, watchdogMs }, { NODE_OPTIONS: nodeOptions });
 }
 
 describe('offline grading', () => {
