@@ -395,38 +395,28 @@ export async function playScenario(
           return;
         }
         const failed = `${last.upstream} ${failureText(last.ending)}`;
+        // The request ends with this last attempt: the client gets what it produced.
+        const { upstream, ending } = last;
+        const endWith = (why: string, orNoLive = false) =>
+          finish(req, lastOutcome(req, upstream, ending, `${failed} and ${why}`, orNoLive));
         if (!judgement.passOn) {
-          finish(req, lastOutcome(req, last.upstream, last.ending, `${failed} and ${judgement.why}`));
+          endWith(`${judgement.why}`);
           return;
         }
         if (config.maxTries > 0 && req.tried.size >= config.maxTries) {
-          finish(
-            req,
-            lastOutcome(
-              req,
-              last.upstream,
-              last.ending,
-              `${failed} and that was try ${req.tried.size} of maxTries ${config.maxTries}`,
-            ),
-          );
+          endWith(`that was try ${req.tried.size} of maxTries ${config.maxTries}`);
           return;
         }
         if (model.candidates(req.tried, at).length === 0) {
           const all = req.tried.size === names.length;
-          finish(
-            req,
-            lastOutcome(
-              req,
-              last.upstream,
-              last.ending,
-              all
-                ? `${failed} and every upstream has now been tried once`
-                : `${failed} and no untried upstream is up (${names
-                    .filter((name) => !req.tried.has(name))
-                    .map((name) => model.whyOut(model.peer(name) as never, at))
-                    .join('; ')})`,
-              !all,
-            ),
+          endWith(
+            all
+              ? 'every upstream has now been tried once'
+              : `no untried upstream is up (${names
+                  .filter((name) => !req.tried.has(name))
+                  .map((name) => model.whyOut(model.peer(name) as never, at))
+                  .join('; ')})`,
+            !all,
           );
           return;
         }
