@@ -1,7 +1,7 @@
 import { getCollection } from 'astro:content';
 import { loadCourse } from '../../engine/course/course.ts';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { lessonExerciseProblems } from './lesson-rules.ts';
+import { cacheControlProblems, lessonExerciseProblems, sourceArticleProblems } from './lesson-rules.ts';
 import { inCourseOrder, type LessonSummary } from './outline.ts';
 
 /**
@@ -29,7 +29,12 @@ async function load(): Promise<Course> {
   const lessons = inCourseOrder(entries.map((entry) => ({ slug: entry.id, ...entry.data })));
   const problems = entries.flatMap((entry) => {
     const lesson = lessons.find((candidate) => candidate.slug === entry.id);
-    return lesson ? lessonExerciseProblems(lesson, entry.body ?? '', exercises) : [];
+    const body = entry.body ?? '';
+    return [
+      ...(lesson ? lessonExerciseProblems(lesson, body, exercises) : []),
+      ...sourceArticleProblems(entry.id, body),
+      ...cacheControlProblems(entry.id, body),
+    ];
   });
   if (problems.length > 0) throw new Error(`The lessons and exercises disagree:\n- ${problems.join('\n- ')}`);
   return { lessons, exercises };

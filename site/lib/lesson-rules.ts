@@ -1,5 +1,6 @@
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
 import type { LessonSummary } from './outline.ts';
+import { sourceArticle } from './source-article.ts';
 
 /**
  * Checks that lessons and exercise manifests agree, so a typo in either fails
@@ -36,4 +37,31 @@ export function lessonExerciseProblems(
     problems.push(`${where} has an exercise, so it needs exactly one <Workspace />; found ${workspaces}`);
   }
   return problems;
+}
+
+const mentionsArticle = /\bthe article(?:'s)?\b/i;
+
+/** A lesson that talks about "the article" must link it, so a learner can read what is being discussed. */
+export function sourceArticleProblems(slug: string, mdxBody: string): string[] {
+  if (!mentionsArticle.test(mdxBody) || mdxBody.includes(`](${sourceArticle.url})`)) return [];
+  return [`lessons/${slug}.mdx mentions the article but does not link it (${sourceArticle.url})`];
+}
+
+const servesStale = /\bstale-(?:while-revalidate|if-error)\b/i;
+
+/**
+ * s-maxage carries proxy-revalidate for shared caches (RFC 9111, 5.2.2.10), so those caches may
+ * not serve the response stale (4.2.4): a Cache-Control line that pairs it with a stale-* directive
+ * promises the edge something it must not do.
+ */
+export function cacheControlProblems(slug: string, mdxBody: string): string[] {
+  return mdxBody
+    .split('\n')
+    .filter(
+      (line) => /\bcache-control\s*:/i.test(line) && /\bs-maxage\b/i.test(line) && servesStale.test(line),
+    )
+    .map(
+      (line) =>
+        `lessons/${slug}.mdx pairs s-maxage with serving stale in "${line.trim()}": s-maxage forbids shared caches to serve stale (RFC 9111, 5.2.2.10); give the edge its lifetime with CDN-Cache-Control or one max-age for all caches`,
+    );
 }

@@ -1,10 +1,17 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
 import { isolationHeadersFor } from '../../site/integrations/cross-origin-isolation.ts';
 import { lessonForStop } from '../../site/lib/journey.ts';
-import { lessonExerciseProblems, workspaceCount } from '../../site/lib/lesson-rules.ts';
+import {
+  cacheControlProblems,
+  lessonExerciseProblems,
+  sourceArticleProblems,
+  workspaceCount,
+} from '../../site/lib/lesson-rules.ts';
 import { inCourseOrder, type LessonSummary, neighbours } from '../../site/lib/outline.ts';
 import { completedLessons } from '../../site/lib/progress.ts';
+import { sourceArticle } from '../../site/lib/source-article.ts';
 
 /** The site's pure building blocks, without a build or a browser. */
 
@@ -78,6 +85,39 @@ describe('lessons and exercises', () => {
 
   it('count workspace tags, not the word', () => {
     expect(workspaceCount('A Workspace is where <Workspace /> goes, then <Workspace/>')).toBe(2);
+  });
+});
+
+describe('lesson facts', () => {
+  const lessonsDir = `${import.meta.dirname}/../../lessons`;
+  const lessonFiles = readdirSync(lessonsDir).filter((name) => name.endsWith('.mdx'));
+
+  it('refuse a lesson that mentions the article without linking it', () => {
+    expect(sourceArticleProblems('dns', 'The article notes that DNS is old.')).toEqual([
+      `lessons/dns.mdx mentions the article but does not link it (${sourceArticle.url})`,
+    ]);
+    expect(sourceArticleProblems('dns', `[The article](${sourceArticle.url}) notes that.`)).toEqual([]);
+    expect(sourceArticleProblems('dns', 'Articles about DNS abound.')).toEqual([]);
+  });
+
+  it('refuse s-maxage on a Cache-Control line that promises serving stale', () => {
+    const claim = 'Cache-Control: public, max-age=0, s-maxage=60, stale-while-revalidate=30';
+    expect(cacheControlProblems('cdn', `text\n${claim}\n`)).toEqual([
+      expect.stringContaining('lessons/cdn.mdx pairs s-maxage with serving stale'),
+    ]);
+    expect(cacheControlProblems('cdn', 'Cache-Control: s-maxage=60, stale-if-error=600')).toHaveLength(1);
+    expect(
+      cacheControlProblems(
+        'cdn',
+        'Cache-Control: public, max-age=0\nCDN-Cache-Control: max-age=60, stale-while-revalidate=30',
+      ),
+    ).toEqual([]);
+  });
+
+  it.each(lessonFiles)('hold in lessons/%s', (file) => {
+    const body = readFileSync(`${lessonsDir}/${file}`, 'utf8');
+    const slug = file.replace(/\.mdx$/, '');
+    expect([...sourceArticleProblems(slug, body), ...cacheControlProblems(slug, body)]).toEqual([]);
   });
 });
 
