@@ -173,6 +173,9 @@ function load(backend: KeyValueStore, version: number, steps: Record<number, Mig
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Files in name order, so two records of the same files compare equal whatever order they were built in. */
+const sorted = (files: Record<string, string>) =>
+  Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
 const unavailable = (): StorageFailure => ({ kind: 'unavailable', message: failureMessages.unavailable });
 
 /** One key's value: an exercise's state (undefined: none stored), the lessons, or the preferences. */
@@ -280,18 +283,44 @@ export class ProgressStore {
     return this.change(key, (state) => ({ ...exerciseOf(state), files: { ...files } }));
   }
 
-  /** The tasks that passed in a run; completing every task completes the exercise's lesson. */
+  /**
+   * The tasks that passed in a run of `gradedFiles`; completing every task completes the exercise's
+   * lesson, for as long as the code is the code that passed (resultsCurrent, syncLessonCompletion).
+   */
   recordRun(
     manifest: Pick<ExerciseManifest, 'id' | 'lesson' | 'tasks'>,
     passedTasks: readonly number[],
+    gradedFiles: Record<string, string>,
   ): StorageResult {
     const passed = [...new Set(passedTasks)].sort((a, b) => a - b);
     const saved = this.change(`${EXERCISE_PREFIX}${manifest.id}`, (state) => ({
       ...exerciseOf(state),
       passedTasks: passed,
+      gradedFiles: { ...gradedFiles },
     }));
     const complete = manifest.tasks.every((task) => passed.includes(task.number));
     return complete ? this.setLessonCompleted(manifest.lesson, true) : saved;
+  }
+
+  /** Whether the stored results describe this code (results saved before they named their code count as current). */
+  resultsCurrent(exercise: string, files: Record<string, string>): boolean {
+    const { gradedFiles } = this.exercise(exercise);
+    return gradedFiles === undefined || same(sorted(gradedFiles), sorted(files));
+  }
+
+  /**
+   * After the code changed (an edit, a reset, Undo): the lesson counts as completed only while its
+   * code is the code that passed every task, so starter code is never exported as completed.
+   */
+  syncLessonCompletion(
+    manifest: Pick<ExerciseManifest, 'id' | 'lesson' | 'tasks'>,
+    files: Record<string, string>,
+  ): StorageResult | undefined {
+    const { passedTasks } = this.exercise(manifest.id);
+    const passedAll = manifest.tasks.every((task) => passedTasks.includes(task.number));
+    const completed = passedAll && this.resultsCurrent(manifest.id, files);
+    const stored = this.progress.lessons[manifest.lesson]?.completed ?? false;
+    return completed === stored ? undefined : this.setLessonCompleted(manifest.lesson, completed);
   }
 
   /** Shows one more step of a task's hints ladder. */
@@ -306,10 +335,31 @@ export class ProgressStore {
   }
 
   setLessonCompleted(slug: string, completed: boolean): StorageResult {
-    return this.change(LESSON_PROGRESS_KEY, (lessons) => ({
-      ...(lessons as Progress['lessons']),
-      [slug]: { completed },
-    }));
+    return this.change(LESSON_PROGRESS_KEY, (value) => {
+      const lessons = value as Progress['lessons'];
+      return { ...lessons, [slug]: { ...lessons[slug], completed } };
+    });
+  }
+
+  /**
+   * Questions of a lesson's check answered right (numbered from 1), added to those answered before
+   * in any tab; answering all of them completes the lesson.
+   */
+  recordCheck(slug: string, questionCount: number, passedQuestions: readonly number[]): StorageResult {
+    return this.change(LESSON_PROGRESS_KEY, (value) => {
+      const lessons = value as Progress['lessons'];
+      const before = lessons[slug];
+      const passed = [...new Set([...(before?.passedQuestions ?? []), ...passedQuestions])].sort(
+        (a, b) => a - b,
+      );
+      const complete = Array.from({ length: questionCount }, (_, index) => index + 1).every((question) =>
+        passed.includes(question),
+      );
+      return {
+        ...lessons,
+        [slug]: { completed: (before?.completed ?? false) || complete, passedQuestions: passed },
+      };
+    });
   }
 
   setRunnerPreference(runner: Preferences['runner']): StorageResult {

@@ -74,6 +74,35 @@ describe('saving progress', () => {
     expect(readLessonProgress(undefined)).toEqual({});
   });
 
+  it("keeps the questions of a lesson's check answered right, and completes the lesson when all are", () => {
+    const backend = memoryStore();
+    const store = ProgressStore.open(backend);
+    store.recordCheck('dns', 4, [2]);
+    store.recordCheck('dns', 4, [3, 1]);
+    expect(store.lessons()).toEqual({ dns: { completed: false, passedQuestions: [1, 2, 3] } });
+    store.recordCheck('dns', 4, [4]);
+    const reloaded = ProgressStore.open(backend);
+    expect(reloaded.lessons()).toEqual({ dns: { completed: true, passedQuestions: [1, 2, 3, 4] } });
+    expect(readLessonProgress({ getItem: (key) => backend.getItem(key) })).toEqual({
+      dns: { completed: true, passedQuestions: [1, 2, 3, 4] },
+    });
+    const elsewhere = ProgressStore.open(memoryStore(), { now });
+    expect(elsewhere.importJson(reloaded.exportJson())).toMatchObject({ ok: true });
+    expect(elsewhere.lessons()).toEqual(reloaded.lessons());
+  });
+
+  it("adds a check's answers from two tabs together, and keeps them when the lesson is marked", () => {
+    const backend = memoryStore();
+    const first = ProgressStore.open(backend);
+    const second = ProgressStore.open(backend);
+    first.recordCheck('cdn', 3, [1]);
+    second.recordCheck('cdn', 3, [2]);
+    first.setLessonCompleted('cdn', false);
+    expect(ProgressStore.open(backend).lessons()).toEqual({
+      cdn: { completed: false, passedQuestions: [1, 2] },
+    });
+  });
+
   it('keeps the runner preference', () => {
     const backend = memoryStore();
     ProgressStore.open(backend).setRunnerPreference('worker');

@@ -5,7 +5,7 @@
  */
 export const LESSON_PROGRESS_KEY = 'request-journey:v1:progress';
 
-export type LessonProgress = Record<string, { completed: boolean }>;
+export type LessonProgress = Record<string, { completed: boolean; passedQuestions?: number[] }>;
 
 /** Completed lessons by slug; nothing (never an error) when storage is empty, blocked or unreadable. */
 export function readLessonProgress(storage: Pick<Storage, 'getItem'> | undefined): LessonProgress {
@@ -14,10 +14,23 @@ export function readLessonProgress(storage: Pick<Storage, 'getItem'> | undefined
     const lessons = (stored as { lessons?: unknown }).lessons;
     if (typeof lessons !== 'object' || lessons === null) return {};
     return Object.fromEntries(
-      Object.entries(lessons).map(([slug, value]) => [
-        slug,
-        { completed: (value as { completed?: unknown })?.completed === true },
-      ]),
+      Object.entries(lessons).map(([slug, value]) => {
+        const { completed, passedQuestions } = (value ?? {}) as {
+          completed?: unknown;
+          passedQuestions?: unknown;
+        };
+        const passed = Array.isArray(passedQuestions)
+          ? passedQuestions.filter(
+              (question): question is number => Number.isInteger(question) && question > 0,
+            )
+          : undefined;
+        return [
+          slug,
+          passed
+            ? { completed: completed === true, passedQuestions: passed }
+            : { completed: completed === true },
+        ];
+      }),
     );
   } catch {
     return {};

@@ -15,12 +15,24 @@ export const exerciseStateSchema = z.object({
   files: z.record(z.string(), z.string()),
   /** Tasks that passed in the last run. */
   passedTasks: z.array(z.number().int().positive()),
+  /**
+   * The code the last run graded: its results describe that code, and are out of date once the code
+   * differs. Absent in progress saved before results remembered their code (taken as current).
+   */
+  gradedFiles: z.record(z.string(), z.string()).optional(),
   /** How many steps of each task's hints ladder are shown, by task number. */
   hintsRevealed: z.record(taskNumber, z.number().int().nonnegative()),
 });
 export type ExerciseState = z.infer<typeof exerciseStateSchema>;
 
-export const lessonsSchema = z.record(slug, z.object({ completed: z.boolean() }));
+export const lessonsSchema = z.record(
+  slug,
+  z.object({
+    completed: z.boolean(),
+    /** For a lesson completed by its check rather than an exercise: the questions answered right. */
+    passedQuestions: z.array(z.number().int().positive()).optional(),
+  }),
+);
 
 export const preferencesSchema = z.object({ runner: z.enum(['auto', 'webcontainer', 'worker']) });
 export type Preferences = z.infer<typeof preferencesSchema>;
