@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { courseRoot, type ExerciseOnDisk, loadCourse } from '../engine/course/course.ts';
+import { SHIPPED_STARTERS, staleRecords, starterStates } from '../engine/course/shipped-starters.ts';
 import { loadWrongImplementations } from '../engine/course/wrong.ts';
 import { gradeInPageFromDisk } from '../engine/grading/in-page/from-disk.ts';
 import { isCheat, keptImplementations } from '../engine/grading/kept-implementations.ts';
@@ -13,14 +14,20 @@ import { comparable, DEFAULT_SEED, type GradeReport, taskOutcomes } from '../eng
  * The course's self-check (`npm test`, run by CI): the course as shipped must
  * hold together. Every check prints one line; any failure exits non-zero.
  *   - manifests valid, every file they name exists
+ *   - every starter is recorded in exercises/shipped-starters.json
  *   - type check and lint clean; the engine's unit tests pass
- *   - each starter fails every task, each solution passes every task,
+ *   - each shipped starter fails every task, each solution passes every task,
  *     each wrong implementation is rejected by the task it breaks, naming the mistake,
  *     and no cheat (tests/cheats: learner code that reaches for the grader) passes any task
  *   - a second run with the same seed gives identical results
  *   - the in-page (Worker) runner core gives the same results as vitest
- * Run it on a clean checkout: it grades exercises/ as the starters.
+ * It grades the starters as shipped (read back from git where someone has worked in exercises/),
+ * never the learner's work, so solving the exercises cannot make it fail.
  */
+
+const ABOUT = `Request Journey self-check, for maintainers and CI: does the course as shipped hold together?
+It grades the shipped starters, reference solutions, wrong implementations and cheats.
+Your own work in exercises/ is left alone and not graded here: npm run grade grades it.`;
 
 const failures: string[] = [];
 function check(ok: boolean, line: string, why?: string) {
@@ -109,7 +116,7 @@ function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport
   const passingStarter = starter.filter((task) => task.status === 'pass').map((task) => task.number);
   check(
     passingStarter.length === 0,
-    `${id}: the starter fails all ${tasks.length} tasks`,
+    `${id}: the shipped starter fails all ${tasks.length} tasks`,
     `passes task(s) ${passingStarter}`,
   );
 
@@ -150,12 +157,37 @@ function checkGrading(exercise: ExerciseOnDisk, reports: Map<string, GradeReport
 const sameResults = (a: GradeReport | undefined, b: GradeReport | undefined) =>
   a !== undefined && b !== undefined && JSON.stringify(comparable(a)) === JSON.stringify(comparable(b));
 
+/** Every starter is recorded; where someone has worked in exercises/, say that the shipped one is graded. */
+function checkShippedStarters(course: ExerciseOnDisk[]) {
+  for (const exercise of course) {
+    for (const starter of starterStates(exercise)) {
+      if ('problem' in starter)
+        check(false, `${starter.path}: the shipped starter is known`, starter.problem);
+      else if (starter.state === 'edited')
+        console.log(
+          `  note ${starter.path} holds edits: they are left alone, and the shipped starter is graded`,
+        );
+      else check(true, `${starter.path} is the shipped starter`);
+    }
+  }
+  const stale = staleRecords();
+  check(
+    stale.length === 0,
+    `${SHIPPED_STARTERS} records no file that is gone`,
+    `${stale.join(', ')}: run npm run record-starters`,
+  );
+}
+
 async function main() {
+  console.log(ABOUT);
   section('Manifests');
   const course = loadCourse();
   check(course.length > 0, `${course.length} exercise manifests are valid`);
   course.forEach(checkManifestFiles);
   course.forEach(checkGraderFilesListed);
+
+  section(`Shipped starters (${SHIPPED_STARTERS})`);
+  checkShippedStarters(course);
 
   section('Code quality');
   run('type check (astro sync, tsc --noEmit)', 'npm', ['run', 'typecheck']);

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { courseRoot, type ExerciseOnDisk } from '../course/course.ts';
+import { starterStates } from '../course/shipped-starters.ts';
 import { loadWrongImplementations, wrongSource } from '../course/wrong.ts';
 import { type Implementation, implementationIn } from './projects.ts';
 
@@ -15,8 +16,22 @@ const cheats = () =>
 export const isCheat = (name: string) => name.startsWith('cheat:');
 
 /**
- * Every implementation the course keeps for an exercise, by name: the starter
- * (the exercise folder), the reference solution, each cheat (tests/cheats, in
+ * The starter as shipped: the file in exercises/ while it is untouched, and once someone has worked in
+ * it, the shipped text read back from git under the same path. A starter that is not recorded or cannot
+ * be read back is graded as it is on disk; the self-check fails on it anyway.
+ */
+function shippedStarterImplementation(exercise: ExerciseOnDisk): Implementation {
+  const files = implementationIn(exercise, exercise.exerciseDir);
+  for (const state of starterStates(exercise)) {
+    const onDisk = files[state.file];
+    if (state.state === 'edited' && onDisk) files[state.file] = { ...onDisk, source: state.text };
+  }
+  return files;
+}
+
+/**
+ * Every implementation the course keeps for an exercise, by name: the shipped
+ * starter, the reference solution, each cheat (tests/cheats, in
  * place of the editable file), and each deliberately wrong implementation (the
  * solution with its editable file replaced).
  */
@@ -27,7 +42,7 @@ export function keptImplementations(
   const [editable] = exercise.manifest.files.editable;
   if (editable === undefined) throw new Error(`${exercise.manifest.id} has no editable file`);
   return [
-    { name: 'starter', files: implementationIn(exercise, exercise.exerciseDir) },
+    { name: 'starter', files: shippedStarterImplementation(exercise) },
     { name: 'solution', files: solution },
     ...cheats().map((cheat) => ({
       name: `cheat:${cheat}`,
