@@ -75,6 +75,8 @@ export function graderProject(
       name: options.name,
       root: courseRoot,
       include: [exercise.graderFile],
+      // Judges each test by what its body did, not by a result record that learner code can reach.
+      runner: join(courseRoot, 'engine/grading/grader-runner.ts'),
       setupFiles: [
         join(courseRoot, 'engine/grading/seal-assertions.setup.ts'),
         join(courseRoot, 'engine/grading/never-settles.setup.ts'),

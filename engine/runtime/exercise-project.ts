@@ -22,6 +22,7 @@ export const ENGINE_FILES = [
   'engine/course/course.ts',
   'engine/course/manifest.ts',
   'engine/grading/format.ts',
+  'engine/grading/grader-runner.ts',
   'engine/grading/learner-imports.ts',
   'engine/grading/never-settles.setup.ts',
   'engine/grading/never-settles.ts',
@@ -37,6 +38,8 @@ export const PROJECT_PACKAGES = [
   'vitest',
   // vitest's own runner, at vitest's version: never-settles.setup.ts wraps each grader test's function.
   '@vitest/runner',
+  // and its error serialiser, for the failure grader-runner.ts restores.
+  '@vitest/utils',
   // The engine's course loader reads manifests (zod) and applies wrong-implementation patches (diff).
   'zod',
   'diff',
