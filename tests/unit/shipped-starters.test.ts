@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'vite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { courseRoot, loadExercise } from '../../engine/course/course.ts';
 import {
@@ -16,6 +17,7 @@ import {
 import { gradeInPageFromDisk } from '../../engine/grading/in-page/from-disk.ts';
 import { keptImplementations } from '../../engine/grading/kept-implementations.ts';
 import { DEFAULT_SEED, taskOutcomes } from '../../engine/grading/results.ts';
+import { shippedStarters } from '../../site/integrations/shipped-starters.ts';
 
 /**
  * A course in a temporary git repository with one exercise, where an instructor then solves the
@@ -101,4 +103,36 @@ describe('the shipped starters', () => {
     );
     expect(staleRecords(root)).toEqual(['exercises/gone/gone.ts']);
   });
+});
+
+/** What the site's bundler gives the workspace for a starter's raw import, as exercise-bundle.ts asks. */
+async function siteStarter(): Promise<string> {
+  const vite = await createServer({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [shippedStarters(root)],
+    server: { middlewareMode: true, watch: null },
+  });
+  try {
+    const module = await vite.ssrLoadModule(`/exercises/${id}/${editable}?raw`);
+    return module.default as string;
+  } finally {
+    await vite.close();
+  }
+}
+
+describe('the site build', () => {
+  it('ships the shipped starter when exercises/ holds a solution', async () => {
+    solveIt();
+    expect(await siteStarter()).toBe(starterText);
+  }, 30_000);
+
+  it('refuses to build, naming the file and the fix, when the shipped starter cannot be read back', async () => {
+    solveIt();
+    rmSync(join(root, '.git'), { recursive: true });
+    await expect(siteStarter()).rejects.toThrowError(
+      `exercises/${id}/${editable} has been edited, and this copy of the course has no git history`,
+    );
+  }, 30_000);
 });
