@@ -45,6 +45,11 @@ function nextTask(outcomes: TaskOutcome[]): TaskOutcome | undefined {
 
 const TICK = { pass: '✓', fail: '·', 'not-graded': '-' } as const;
 
+/** A task part-way done: how many of its tests pass, so progress shows before the whole task does. */
+function testsPassing(task: TaskOutcome): string {
+  return task.total > 1 ? ` (${task.passed} of ${task.total} tests pass)` : '';
+}
+
 export function progressTable(graded: GradedExercise[], colour = false): string {
   const paint = paletteFor(colour);
   const tickColour = { pass: paint.pass, fail: paint.fail, 'not-graded': paint.quiet } as const;
@@ -57,7 +62,7 @@ export function progressTable(graded: GradedExercise[], colour = false): string 
     const next = nextTask(outcomes);
     const notGraded = outcomes.filter((outcome) => outcome.status === 'not-graded').map((o) => o.number);
     const nextText = next
-      ? `next: task ${next.number}, ${next.title}`
+      ? `next: task ${next.number}, ${next.title}${testsPassing(next)}`
       : notGraded.length > 0
         ? `complete here; not graded here: task ${notGraded.join(', ')}`
         : 'complete';
@@ -84,8 +89,23 @@ export function skippedView(graded: GradedExercise[]): string | undefined {
   ].join('\n');
 }
 
-/** The first failing task of an exercise: its message, the diff and the first hint of the ladder. */
-export function failureView({ manifest, report }: GradedExercise, colour = false): string | undefined {
+/**
+ * How far up each task's hint ladder the learner has gone (the terminal reveals one step at a time),
+ * and the words that say how to reveal the next step.
+ */
+export interface HintLadder {
+  /** Hints of this task revealed so far; the failure view shows the last of them (at least the first). */
+  revealed(exercise: string, task: number): number;
+  /** Shown under a hint when the ladder has more steps, e.g. "npm run hint shows hint 2 of 3". */
+  nextStep(exercise: string, shown: number, total: number): string;
+}
+
+/** The first failing task of an exercise: its message, the diff and a hint (the first, or the last revealed). */
+export function failureView(
+  { manifest, report }: GradedExercise,
+  colour = false,
+  ladder?: HintLadder,
+): string | undefined {
   const paint = paletteFor(colour);
   const next = nextTask(taskOutcomes(report, manifest.tasks));
   if (!next?.failure) return undefined;
@@ -97,19 +117,27 @@ export function failureView({ manifest, report }: GradedExercise, colour = false
     lines.push(paint.pass(`    expected: ${failure.expected ?? '(nothing)'}`));
     lines.push(paint.fail(`    actual:   ${failure.actual ?? '(nothing)'}`));
   }
-  const hint = manifest.tasks[next.number - 1]?.hints[0];
-  if (hint) lines.push(`  ${paint.strong('hint:')} ${hint}`);
+  const hints = manifest.tasks[next.number - 1]?.hints ?? [];
+  if (!ladder) {
+    if (hints[0]) lines.push(`  ${paint.strong('hint:')} ${hints[0]}`);
+    return lines.join('\n');
+  }
+  const shown = Math.min(Math.max(ladder.revealed(manifest.id, next.number), 1), hints.length);
+  const hint = hints[shown - 1];
+  if (hint) lines.push(`  ${paint.strong(`hint ${shown} of ${hints.length}:`)} ${hint}`);
+  if (shown < hints.length)
+    lines.push(paint.quiet(`  ${ladder.nextStep(manifest.id, shown + 1, hints.length)}`));
   return lines.join('\n');
 }
 
-export function gradingSummary(graded: GradedExercise[], colour = false): string {
+export function gradingSummary(graded: GradedExercise[], colour = false, ladder?: HintLadder): string {
   const paint = paletteFor(colour);
   const seed = graded[0]?.report.seed;
   const parts = [progressTable(graded, colour)];
   const skipped = skippedView(graded);
   if (skipped) parts.push(skipped);
   const firstFailure = graded
-    .map((exercise) => failureView(exercise, colour))
+    .map((exercise) => failureView(exercise, colour, ladder))
     .find((view) => view !== undefined);
   if (firstFailure) parts.push(firstFailure);
   if (seed !== undefined) parts.push(paint.quiet(`seed ${seed} (replay this run with --seed ${seed})`));

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node';
 import { loadExercise } from '../course/course.ts';
-import { type GradedExercise, gradingSummary, wantsColour } from './format.ts';
+import { type GradedExercise, gradingSummary, type HintLadder, wantsColour } from './format.ts';
 import {
   type GradeReport,
   type RawTest,
@@ -29,6 +29,8 @@ export interface GradingReporterOptions {
   onReports?: (reports: Map<string, GradeReport>) => void;
   /** How long a run may go without a test finishing before it is stopped (default: 30 s; 90 s on real servers). */
   watchdogMs?: number;
+  /** The terminal's hint ladder: which hint to print for a failing task (default: the first). */
+  hints?: HintLadder;
 }
 
 function suitesOf(test: TestCase): string[] {
@@ -206,7 +208,7 @@ export default class GradingReporter implements Reporter {
       const colour = wantsColour(process.env, process.stdout.isTTY);
       const printed = this.printedView();
       if (printed) console.log(`\n${printed}`);
-      if (graded.length > 0) console.log(gradingSummary(graded, colour));
+      if (graded.length > 0) console.log(gradingSummary(graded, colour, this.options.hints));
       for (const error of unhandledErrors.filter((error) => !crashed.test(error.message))) {
         console.log(`An error escaped every test (often an unawaited promise): ${stripAnsi(error.message)}`);
       }

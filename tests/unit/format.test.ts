@@ -63,6 +63,33 @@ describe('terminal views of a grading', () => {
     expect(view).not.toContain('stale price');
   });
 
+  it('shows how far a task part-way done has got: 1 of its 3 tests', () => {
+    const partWay: GradeReport = {
+      ...report,
+      tests: [
+        { task: 1, name: 'caches for 300 s', status: 'pass', durationMs: 2 },
+        { task: 1, name: 'reads through on a miss', status: 'fail', message: 'no read', durationMs: 1 },
+        { task: 1, name: 'counts one query', status: 'fail', message: 'two queries', durationMs: 1 },
+      ],
+    };
+    expect(progressTable([{ manifest, report: partWay }])).toContain(
+      '0/3    next: task 1, Task title 1 (1 of 3 tests pass)',
+    );
+  });
+
+  it('shows the last hint revealed, and how to reveal the next, when given the hint ladder', () => {
+    const ladder = (revealed: number) => ({
+      revealed: (exercise: string, task: number) => (exercise === 'cache-aside' && task === 2 ? revealed : 1),
+      nextStep: (_: string, next: number, total: number) => `npm run hint shows hint ${next} of ${total}`,
+    });
+    const first = failureView({ manifest, report }, false, ladder(1)) ?? '';
+    expect(first).toContain('hint 1 of 3: first hint of 2\n  npm run hint shows hint 2 of 3');
+    const second = failureView({ manifest, report }, false, ladder(2)) ?? '';
+    expect(second).toContain('hint 2 of 3: second\n  npm run hint shows hint 3 of 3');
+    const last = failureView({ manifest, report }, false, ladder(5)) ?? '';
+    expect(last).toMatch(/hint 3 of 3: third$/);
+  });
+
   it('prints the seed so a run can be replayed', () => {
     expect(gradingSummary([{ manifest, report }])).toContain('replay this run with --seed 42');
   });
