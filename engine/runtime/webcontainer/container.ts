@@ -1,6 +1,7 @@
 import type { FileSystemTree } from '@webcontainer/api';
 import type { ProjectTree } from '../exercise-project.ts';
 import { realTimers, TIMED_OUT, type Timers, withinBudget } from '../timers.ts';
+import { bootFrameVerdict } from './boot-frame.ts';
 
 /**
  * The part of @webcontainer/api the runner uses (a WebContainer satisfies it),
@@ -83,9 +84,25 @@ export class ContainerSlot {
   }
 }
 
+/** Where boot() loads its frame from (the API's default; a page may override it). */
+const bootFrameOrigin = () =>
+  new URL(
+    (globalThis as { WEBCONTAINER_API_IFRAME_URL?: string }).WEBCONTAINER_API_IFRAME_URL ??
+      'https://stackblitz.com',
+  ).origin;
+
+/** Boots, or fails as soon as the boot frame shows it cannot start (boot() alone would never settle). */
 async function bootWebContainer(): Promise<Container> {
   const { WebContainer } = await import('@webcontainer/api');
-  return WebContainer.boot({ coep: 'require-corp', workdirName: 'request-journey' });
+  const verdict = bootFrameVerdict(bootFrameOrigin());
+  try {
+    return await Promise.race([
+      WebContainer.boot({ coep: 'require-corp', workdirName: 'request-journey' }),
+      verdict.failed,
+    ]);
+  } finally {
+    verdict.stop();
+  }
 }
 
 /** The page's WebContainer. */
