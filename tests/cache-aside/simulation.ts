@@ -9,15 +9,8 @@ import { type IMemoryTable, newDb, replaceQueryArgs$ } from 'pg-mem';
 import { onTestFinished } from 'vitest';
 import { databasePool } from '../support/database-pool';
 import { gate, nextMacrotask } from '../support/settle';
-import type {
-  Hold,
-  Product,
-  ProductRow,
-  RedisCommand,
-  SimulatedPostgres,
-  SimulatedRedis,
-  Statement,
-} from './harness';
+import { type Query, type QueryConfig, statementLog } from '../support/statement-log';
+import type { Hold, Product, ProductRow, RedisCommand, SimulatedPostgres, SimulatedRedis } from './harness';
 
 export const CREATE_PRODUCTS = `CREATE TABLE products (
     id integer PRIMARY KEY,
@@ -277,114 +270,7 @@ export async function simulatedRedis(): Promise<SimulatedRedis> {
 // ---------------------------------------------------------------------------------------------------------
 // PostgreSQL.
 
-/** What node-postgres reports when the server goes away mid-query (a restart, a failover, a network cut). */
-export const connectionTerminated = () =>
-  Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined as string | undefined });
-
-type QueryConfig = { text: string; values?: unknown[] };
-type QueryCallback = (error: Error | null, result?: unknown) => void;
-export type Query = (...args: unknown[]) => Promise<unknown>;
-
-type HoldEntry = { pattern: RegExp; waiting: number; gate: ReturnType<typeof gate>; released: boolean };
-
-/** A statement that only reads: a SELECT (or TABLE, VALUES), or a WITH that changes nothing. */
-const isRead = (text: string) =>
-  /^\s*(\(\s*)?(select|with|table|values)\b/i.test(text) &&
-  !(/^\s*with\b/i.test(text) && /\b(update|insert|delete|merge)\b/i.test(text));
-
-/**
- * What every connection your service uses shares: the statements it sent (in order), the holds and the
- * failures the grader placed. `send` passes a statement on to the server (pg-mem, or a real one).
- */
-export function statementLog(send: (run: () => Promise<unknown>, statement: Statement) => Promise<unknown>) {
-  const statements: Statement[] = [];
-  const holds: HoldEntry[] = [];
-  const failures: Array<{ pattern: RegExp; error: () => Error; stopped: boolean }> = [];
-  const release = (entry: HoldEntry) => {
-    entry.released = true;
-    entry.gate.open();
-  };
-
-  /** A `query` that records each statement and waits while a hold matches it, then runs `run`. */
-  const recordingQuery =
-    (run: Query) =>
-    (config: string | QueryConfig, valuesOrCallback?: unknown, maybeCallback?: QueryCallback) => {
-      const text = typeof config === 'string' ? config : config.text;
-      const values = Array.isArray(valuesOrCallback)
-        ? valuesOrCallback
-        : typeof config === 'string'
-          ? []
-          : (config.values ?? []);
-      const callback =
-        typeof valuesOrCallback === 'function' ? (valuesOrCallback as QueryCallback) : maybeCallback;
-      const statement: Statement = { text: String(text), values };
-      statements.push(statement);
-
-      const execute = async () => {
-        const hold = holds.find((h) => !h.released && h.pattern.test(statement.text));
-        if (hold) {
-          hold.waiting++;
-          await hold.gate.wait;
-          hold.waiting--;
-        }
-        try {
-          const failure = failures.find((f) => !f.stopped && f.pattern.test(statement.text));
-          if (failure) {
-            await nextMacrotask();
-            throw failure.error();
-          }
-          return await send(
-            () => (Array.isArray(valuesOrCallback) ? run(config, valuesOrCallback) : run(config)),
-            statement,
-          );
-        } catch (error) {
-          statement.error = error instanceof Error ? error.message : String(error);
-          throw error;
-        }
-      };
-      if (!callback) return execute();
-      execute().then(
-        (result) => callback(null, result),
-        (error: Error) => callback(error),
-      );
-      return undefined;
-    };
-
-  return {
-    statements,
-    recordingQuery,
-    reads: () => statements.filter((s) => isRead(s.text)).length,
-    hold: (pattern: RegExp): Hold => {
-      const entry = { pattern, waiting: 0, gate: gate(), released: false };
-      holds.push(entry);
-      return {
-        get waiting() {
-          return entry.waiting;
-        },
-        release: () => release(entry),
-      };
-    },
-    fail: (pattern: RegExp, error: () => Error = connectionTerminated) => {
-      const failure = { pattern, error, stopped: false };
-      failures.push(failure);
-      return {
-        stop: () => {
-          failure.stopped = true;
-        },
-      };
-    },
-    releaseAll: () => {
-      for (const entry of holds) release(entry);
-    },
-    /** The error a statement with this text fails with now, if a failure placed by the grader matches. */
-    failureFor: (text: string) => failures.find((f) => !f.stopped && f.pattern.test(text))?.error,
-    forget: () => {
-      for (const entry of holds) release(entry);
-      for (const failure of failures) failure.stopped = true;
-      statements.length = 0;
-    },
-  };
-}
+export { connectionTerminated, type Query, statementLog } from '../support/statement-log';
 
 /**
  * pg-mem answers `id = ANY($1::int[])` (valid PostgreSQL, and what a batching loader sends) with no
