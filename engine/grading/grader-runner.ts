@@ -1,4 +1,5 @@
-import { getFn, type Test } from '@vitest/runner';
+import { type File, getFn, setFn, type Test } from '@vitest/runner';
+import { getTests } from '@vitest/runner/utils';
 import { processError } from '@vitest/utils/error';
 import { VitestTestRunner } from 'vitest/runners';
 
@@ -9,17 +10,31 @@ import { VitestTestRunner } from 'vitest/runners';
  * to fail, an aroundEach that never runs the test. Those hooks all act on the test's result
  * record. This runner keeps its own record instead: a grader test passes only if its body
  * ran to the end without throwing, and once a test has finished, its result is frozen so
- * that code running later cannot rewrite it either.
+ * that code running later cannot rewrite it either. Tests the code under test defines itself
+ * fail: vitest places every test the grader file defines (includeTaskLocation), and only those.
  */
 
 const TAMPERED =
   'The code under test changed how this grader test is run or judged (through vitest itself), ' +
   'so it cannot pass. Remove any use of the test framework from your code: only the harness may be imported.';
 
+const DEFINED_OUTSIDE =
+  'This test was defined by the code under test, not by the grader, so it cannot count. ' +
+  'Remove any use of the test framework from your code: only the harness may be imported.';
+
 export default class GraderRunner extends VitestTestRunner {
   /** Tests whose body ran to the end, and tests whose body threw, with what it threw. */
   readonly #completed = new WeakSet<Test>();
   readonly #failures = new WeakMap<Test, unknown>();
+
+  onCollected(files: File[]): void {
+    for (const test of files.flatMap((file) => getTests(file))) {
+      if (!test.location)
+        setFn(test, () => {
+          throw new Error(DEFINED_OUTSIDE);
+        });
+    }
+  }
 
   async runTask(test: Test): Promise<void> {
     try {

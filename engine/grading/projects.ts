@@ -77,6 +77,8 @@ export function graderProject(
       include: [exercise.graderFile],
       // Judges each test by what its body did, not by a result record that learner code can reach.
       runner: join(courseRoot, 'engine/grading/grader-runner.ts'),
+      // Tells the runner which tests the grader file itself defined.
+      includeTaskLocation: true,
       setupFiles: [
         join(courseRoot, 'engine/grading/seal-assertions.setup.ts'),
         join(courseRoot, 'engine/grading/never-settles.setup.ts'),
