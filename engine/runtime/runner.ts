@@ -1,5 +1,10 @@
 import type { ExerciseManifest } from '../course/manifest.ts';
-import { type GradeReport, type RunningTest, runawayMessage } from '../grading/results.ts';
+import {
+  describeRunningTest,
+  type GradeReport,
+  type RunningTest,
+  runawayMessage,
+} from '../grading/results.ts';
 
 /**
  * What the workspace UI needs from a grading runtime. Two implementations sit
@@ -46,6 +51,8 @@ export type GradeOutcome =
    * `test` is the grader test that was running, when the runner knows it.
    */
   | { kind: 'stopped'; reason: 'time-limit'; limitMs: number; message: string; test?: RunningTest }
+  /** The learner stopped the run (the workspace's Stop button). */
+  | { kind: 'stopped'; reason: 'learner'; message: string; test?: RunningTest }
   /** The grading machinery failed: not the learner's fault. */
   | { kind: 'runner-error'; message: string };
 
@@ -64,11 +71,25 @@ export function stoppedAfter(limitMs: number, test?: RunningTest): GradeOutcome 
   };
 }
 
+/** A run the learner stopped before it finished. */
+export function stoppedByLearner(test?: RunningTest): GradeOutcome {
+  return {
+    kind: 'stopped',
+    reason: 'learner',
+    message: test
+      ? `The run was stopped while the grader ran ${describeRunningTest(test)}.`
+      : 'The run was stopped before the tests finished.',
+    ...(test && { test }),
+  };
+}
+
 export interface Runner {
   readonly kind: RunnerKind;
   grade(request: GradeRequest): Promise<GradeOutcome>;
   /** Gets ready for this exercise ahead of its first run (start a Worker, boot and install), so that run is fast. */
   warmUp?(request: WarmUpRequest): void;
+  /** Stops the run in progress, which then ends as stopped by the learner. Nothing happens between runs. */
+  stop?(): void;
   /** Raw output of the last run for a terminal panel (WebContainer only; may contain ANSI codes). */
   onOutput?(listener: (chunk: string) => void): () => void;
   dispose(): void;

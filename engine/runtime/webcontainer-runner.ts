@@ -2,7 +2,13 @@ import { DEFAULT_SEED } from '../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from './compile-check.ts';
 import type { CourseFiles } from './course-files.ts';
 import { exerciseProject, type ProjectTree, projectDependencies } from './exercise-project.ts';
-import { type GradeOutcome, type GradeRequest, type Runner, stoppedAfter } from './runner.ts';
+import {
+  type GradeOutcome,
+  type GradeRequest,
+  type Runner,
+  stoppedAfter,
+  stoppedByLearner,
+} from './runner.ts';
 import { realTimers, TIMED_OUT, type Timers, withinBudget } from './timers.ts';
 import {
   type Container,
@@ -40,6 +46,8 @@ export interface WebContainerRunner extends Runner {
 }
 
 const OUTPUT_TAIL = 2_000;
+/** What a run waits for besides vitest's exit: the learner pressing Stop. */
+const STOPPED = Symbol('stopped');
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -58,6 +66,8 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
   let pristine: ProjectTree = {};
   let installed: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  /** Ends the vitest run in progress, if one is. */
+  let stopRun: (() => void) | undefined;
 
   function emit(chunk: string) {
     outputTail = (outputTail + chunk).slice(-OUTPUT_TAIL);
@@ -131,10 +141,14 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
       // FORCE_COLOR: the terminal panel (xterm) shows colour.
       { GRADER_SEED: String(seed), GRADE_RESULTS_FILE: resultsFile, FORCE_COLOR: '1' },
     );
-    const exitCode = await withinBudget(vitest.exit, timeLimitMs, timers);
-    if (exitCode === TIMED_OUT) {
+    const stopped = new Promise<typeof STOPPED>((resolve) => {
+      stopRun = () => resolve(STOPPED);
+    });
+    const exitCode = await Promise.race([withinBudget(vitest.exit, timeLimitMs, timers), stopped]);
+    stopRun = undefined;
+    if (exitCode === TIMED_OUT || exitCode === STOPPED) {
       vitest.kill();
-      return stoppedAfter(timeLimitMs);
+      return exitCode === STOPPED ? stoppedByLearner() : stoppedAfter(timeLimitMs);
     }
     const report = await readResults(container, resultsFile, manifest.id).catch(() => undefined);
     await container.fs.rm(resultsFile, { force: true });
@@ -184,6 +198,7 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
       await slot.acquire(timeoutMs);
     },
     grade: (request) => serially(() => run(request)),
+    stop: () => stopRun?.(),
     warmUp(request) {
       serially(async () => prepare(await slot.acquire(bootTimeoutMs), request)).catch(() => {});
     },

@@ -4,6 +4,7 @@ import {
   type GradeRequest,
   type Runner,
   stoppedAfter,
+  stoppedByLearner,
   type WarmUpRequest,
 } from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
@@ -78,6 +79,8 @@ interface ActiveRun {
   running(): void;
   /** The grader test now running, or none (loading, between tests). */
   testing(test: RunningTest | undefined): void;
+  /** The learner stopped the run: it ends as the time limit ends it, naming the test that ran. */
+  stop(): void;
   done(outcome: GradeOutcome): void;
 }
 
@@ -161,7 +164,14 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       const setTesting = (test: RunningTest | undefined) => {
         testing = test && { ...(test.task !== undefined && { task: test.task }), name: String(test.name) };
       };
-      active = { port, id, running, testing: setTesting, done: finish };
+      active = {
+        port,
+        id,
+        running,
+        testing: setTesting,
+        stop: () => finish(stoppedByLearner(testing)),
+        done: finish,
+      };
       const { manifest, files, seed = DEFAULT_SEED } = request;
       port.post({ type: 'grade', id, manifest, files, seed });
     });
@@ -175,6 +185,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       return result;
     },
     warmUp: warm,
+    stop: () => active?.stop(),
     dispose() {
       disposed = true;
       spare?.terminate();

@@ -40,6 +40,8 @@ export interface RunnerSession {
   state(): RunnerState;
   setPreference(preference: RunnerPreference): void;
   grade(request: GradeRequest): Promise<{ outcome: GradeOutcome; runner: RunnerKind }>;
+  /** Stops the run in progress (the Stop button). */
+  stop(): void;
   /** Raw output of WebContainer runs, for the terminal panel. */
   onOutput(listener: (chunk: string) => void): void;
   dispose(): void;
@@ -105,6 +107,7 @@ export function createRunnerSession(
       const used = await chosen;
       return { outcome: await used.grade(request), runner: used.kind };
     },
+    stop: () => runner?.stop?.(),
     onOutput: (listener) => void outputListeners.add(listener),
     dispose() {
       runner?.dispose();
@@ -131,6 +134,7 @@ function lazyWebContainerRunner(): WebContainerRunner {
       await runner.start(Math.max(0, timeoutMs - (performance.now() - began)));
     },
     grade: async (request) => (await loaded).grade(request),
+    stop: () => void loaded.then((runner) => runner.stop?.()),
     warmUp: (request) => void loaded.then((runner) => runner.warmUp?.(request)),
     onOutput(listener) {
       const unsubscribe = loaded.then((runner) => runner.onOutput?.(listener));

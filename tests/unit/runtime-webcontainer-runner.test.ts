@@ -254,6 +254,18 @@ describe('the WebContainer runner', () => {
     expect(container.spawned[1]?.killed).toBe(true);
   });
 
+  it('stops a run when the learner asks, and kills vitest', async () => {
+    const { runner, container } = setup(({ command }) =>
+      command === 'npm' ? { exit: 0 } : { output: ['running'] },
+    );
+    const outcome = runner.grade(request);
+    while (container.spawned.length < 2) await turn();
+    await turn();
+    runner.stop?.();
+    await expect(outcome).resolves.toMatchObject({ kind: 'stopped', reason: 'learner' });
+    expect(container.spawned[1]?.killed).toBe(true);
+  });
+
   it('reports vitest ending without results as a runner error that shows its output', async () => {
     const { runner } = setup(({ command }) =>
       command === 'npm' ? { exit: 0 } : { output: ['Error: Cannot find module vitest\n'], exit: 0 },

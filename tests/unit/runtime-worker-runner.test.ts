@@ -147,6 +147,27 @@ describe('the Worker runner', () => {
     });
   });
 
+  it('stops the run when the learner asks, naming the running test, and grades the next run in a new Worker', async () => {
+    const { workers, runner } = setup();
+    runner.stop?.();
+    const running = runner.grade(request);
+    await Promise.resolve();
+    workers[0]?.reply({ type: 'running' });
+    workers[0]?.reply({ type: 'test-started', test: { task: 1, name: 'a miss reads PostgreSQL once' } });
+    runner.stop?.();
+    await expect(running).resolves.toMatchObject({
+      kind: 'stopped',
+      reason: 'learner',
+      test: { task: 1, name: 'a miss reads PostgreSQL once' },
+    });
+    expect(workers[0]?.terminated).toBe(true);
+
+    const next = runner.grade(request);
+    await Promise.resolve();
+    workers[1]?.reply({ type: 'done', outcome: graded });
+    await expect(next).resolves.toEqual(graded);
+  });
+
   it('names no test when none was running (the code looped while loading or between tests)', async () => {
     const { clock, workers, runner } = setup();
     const looping = runner.grade(request);
