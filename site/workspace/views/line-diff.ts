@@ -4,7 +4,9 @@ import { h } from '../dom.ts';
 /**
  * A line diff of two texts, unified: removed lines marked "-", added lines
  * "+", long unchanged stretches folded to a few lines of context. Used for a
- * test's expected/actual values and for the reference solution.
+ * test's expected/actual values and for the reference solution, where
+ * comments and blank lines are left out of the changes: the starter's TODO
+ * notes and the solution's explanations differ in prose, not in code.
  */
 
 export interface DiffLabels {
@@ -18,11 +20,24 @@ const CONTEXT = 3;
 
 type Line = { kind: 'same' | 'removed' | 'added'; text: string };
 
-function toLines(before: string, after: string): Line[] {
+/** A line with no code on it: blank, or a comment (`//`, or a line of a block comment). */
+export function isProse(line: string): boolean {
+  const text = line.trim();
+  return text === '' || /^(\/\/|\/\*|\*)/.test(text);
+}
+
+/**
+ * The diff as lines. With `codeOnly`, a removed line that is prose stays (as unchanged: it is the
+ * learner's own note) and an added one is left out, so only changes to code are marked.
+ */
+export function diffAsLines(before: string, after: string, codeOnly = false): Line[] {
   return diffLines(before, after).flatMap((change) => {
     const kind = change.added ? 'added' : change.removed ? 'removed' : 'same';
     const lines = change.value.replace(/\n$/, '').split('\n');
-    return lines.map((text) => ({ kind, text }) as Line);
+    return lines.flatMap((text): Line[] => {
+      if (!codeOnly || kind === 'same' || !isProse(text)) return [{ kind, text }];
+      return kind === 'removed' ? [{ kind: 'same', text }] : [];
+    });
   });
 }
 
@@ -41,8 +56,9 @@ function fold(lines: Line[]): Array<Line | { kind: 'folded'; count: number }> {
   return folded;
 }
 
-export function lineDiff(before: string, after: string, labels: DiffLabels): HTMLElement {
-  const rows = fold(toLines(before, after)).map((line) => {
+/** `codeOnly`: mark only changes to code, not to comments and blank lines. */
+export function lineDiff(before: string, after: string, labels: DiffLabels, codeOnly = false): HTMLElement {
+  const rows = fold(diffAsLines(before, after, codeOnly)).map((line) => {
     if (line.kind === 'folded') {
       return h(
         'span',
