@@ -284,20 +284,19 @@ export class ProgressStore {
   }
 
   /**
-   * The tasks that passed in a run of `gradedFiles`; completing every task completes the exercise's
-   * lesson, for as long as the code is the code that passed (resultsCurrent, syncLessonCompletion).
+   * The tasks that passed in a run of `gradedFiles` (when known); completing every task completes the
+   * exercise's lesson, for as long as the code is the code that passed (syncLessonCompletion).
    */
   recordRun(
     manifest: Pick<ExerciseManifest, 'id' | 'lesson' | 'tasks'>,
     passedTasks: readonly number[],
-    gradedFiles: Record<string, string>,
+    gradedFiles?: Record<string, string>,
   ): StorageResult {
     const passed = [...new Set(passedTasks)].sort((a, b) => a - b);
-    const saved = this.change(`${EXERCISE_PREFIX}${manifest.id}`, (state) => ({
-      ...exerciseOf(state),
-      passedTasks: passed,
-      gradedFiles: { ...gradedFiles },
-    }));
+    const saved = this.change(`${EXERCISE_PREFIX}${manifest.id}`, (value) => {
+      const { gradedFiles: _earlier, ...state } = exerciseOf(value);
+      return { ...state, passedTasks: passed, ...(gradedFiles && { gradedFiles: { ...gradedFiles } }) };
+    });
     const complete = manifest.tasks.every((task) => passed.includes(task.number));
     return complete ? this.setLessonCompleted(manifest.lesson, true) : saved;
   }
