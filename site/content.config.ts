@@ -1,6 +1,7 @@
 import { defineCollection, z } from 'astro:content';
 import { glob } from 'astro/loaders';
 import { stopIds } from './lib/journey.ts';
+import { lessonCheckSchema } from './lib/lesson-check.ts';
 
 /** The lesson frontmatter contract shared with the lesson writers (see the lessons contract). */
 const lessons = defineCollection({
@@ -19,4 +20,10 @@ const lessons = defineCollection({
   }),
 });
 
-export const collections = { lessons };
+/** Questions that complete a lesson without an exercise, one file per lesson, named by its slug. */
+const checks = defineCollection({
+  loader: glob({ pattern: '*.yaml', base: './lessons/checks' }),
+  schema: lessonCheckSchema,
+});
+
+export const collections = { lessons, checks };

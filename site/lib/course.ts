@@ -1,17 +1,26 @@
 import { getCollection } from 'astro:content';
 import { loadCourse } from '../../engine/course/course.ts';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
-import { cacheControlProblems, lessonExerciseProblems, sourceArticleProblems } from './lesson-rules.ts';
+import type { LessonCheck } from './lesson-check.ts';
+import {
+  cacheControlProblems,
+  checkProblems,
+  lessonExerciseProblems,
+  sourceArticleProblems,
+} from './lesson-rules.ts';
 import { inCourseOrder, type LessonSummary } from './outline.ts';
 
 /**
  * The course as the site sees it at build time: the lessons collection in
- * course order and the exercise manifests, checked against each other.
+ * course order, the exercise manifests and the lesson checks, checked against
+ * each other.
  */
 
 export interface Course {
   lessons: LessonSummary[];
   exercises: ReadonlyMap<string, ExerciseManifest>;
+  /** Lesson checks by lesson slug. */
+  checks: ReadonlyMap<string, LessonCheck>;
 }
 
 let loaded: Promise<Course> | undefined;
@@ -23,6 +32,7 @@ export function getCourse(): Promise<Course> {
 
 async function load(): Promise<Course> {
   const entries = await getCollection('lessons');
+  const checks = new Map((await getCollection('checks')).map((entry) => [entry.id, entry.data]));
   // The project root, as Astro itself assumes: inside the bundled build, engine/'s own
   // import.meta.url points into dist/, so its default root would be wrong.
   const exercises = new Map(loadCourse(process.cwd()).map(({ manifest }) => [manifest.id, manifest]));
@@ -36,8 +46,9 @@ async function load(): Promise<Course> {
       ...cacheControlProblems(entry.id, body),
     ];
   });
+  problems.push(...checkProblems(lessons, [...checks.keys()]));
   if (problems.length > 0) throw new Error(`The lessons and exercises disagree:\n- ${problems.join('\n- ')}`);
-  return { lessons, exercises };
+  return { lessons, exercises, checks };
 }
 
 export async function exerciseForLesson(slug: string): Promise<ExerciseManifest> {

@@ -65,3 +65,21 @@ export function cacheControlProblems(slug: string, mdxBody: string): string[] {
         `lessons/${slug}.mdx pairs s-maxage with serving stale in "${line.trim()}": s-maxage forbids shared caches to serve stale (RFC 9111, 5.2.2.10); give the edge its lifetime with CDN-Cache-Control or one max-age for all caches`,
     );
 }
+
+/**
+ * A lesson is completed by its exercise, or by its check (lessons/checks/<slug>.yaml) where it has
+ * no exercise; a check for a lesson that does not exist is a misnamed file.
+ */
+export function checkProblems(lessons: readonly LessonSummary[], checkSlugs: readonly string[]): string[] {
+  const problems = checkSlugs
+    .filter((slug) => !lessons.some((lesson) => lesson.slug === slug))
+    .map((slug) => `lessons/checks/${slug}.yaml is a check for lesson "${slug}", which does not exist`);
+  for (const lesson of lessons) {
+    if (lesson.exercise && checkSlugs.includes(lesson.slug)) {
+      problems.push(
+        `lessons/${lesson.slug}.mdx has both an exercise and lessons/checks/${lesson.slug}.yaml; its exercise completes it, so remove the check`,
+      );
+    }
+  }
+  return problems;
+}

@@ -3,14 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
 import { isolationHeadersFor } from '../../site/integrations/cross-origin-isolation.ts';
 import { lessonForStop } from '../../site/lib/journey.ts';
+import { lessonCheckSchema } from '../../site/lib/lesson-check.ts';
 import {
   cacheControlProblems,
+  checkProblems,
   lessonExerciseProblems,
   sourceArticleProblems,
   workspaceCount,
 } from '../../site/lib/lesson-rules.ts';
 import { inCourseOrder, type LessonSummary, neighbours } from '../../site/lib/outline.ts';
-import { completedLessons } from '../../site/lib/progress.ts';
+import { completedLessons, continueLesson, courseProgressText } from '../../site/lib/progress.ts';
 import { sourceArticle } from '../../site/lib/source-article.ts';
 
 /** The site's pure building blocks, without a build or a browser. */
@@ -88,6 +90,39 @@ describe('lessons and exercises', () => {
   });
 });
 
+describe('lesson checks', () => {
+  const question = {
+    prompt: 'Which is right?',
+    choices: ['this one', 'that one'],
+    answer: 1,
+    explanation: 'Because this one is.'.repeat(2),
+  };
+
+  it('accept three to five questions whose answer is one of the choices, counted from 1', () => {
+    expect(lessonCheckSchema.safeParse({ questions: [question, question, question] }).success).toBe(true);
+    const answerTooFar = lessonCheckSchema.safeParse({
+      questions: [question, question, { ...question, answer: 3 }],
+    });
+    expect(answerTooFar.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['questions.2.answer', 'answer must be the number of one of the choices, counting from 1'],
+    ]);
+    expect(lessonCheckSchema.safeParse({ questions: [question, question] }).success).toBe(false);
+    expect(
+      lessonCheckSchema.safeParse({ questions: [question, question, { ...question, choices: ['a', 'a'] }] })
+        .success,
+    ).toBe(false);
+  });
+
+  it('belong to a lesson without an exercise', () => {
+    const lessons = [lesson('dns', 1, 2), lesson('caching', 2, 1, { exercise: 'cache-aside' })];
+    expect(checkProblems(lessons, ['dns'])).toEqual([]);
+    expect(checkProblems(lessons, ['dns', 'caching', 'dsn'])).toEqual([
+      'lessons/checks/dsn.yaml is a check for lesson "dsn", which does not exist',
+      'lessons/caching.mdx has both an exercise and lessons/checks/caching.yaml; its exercise completes it, so remove the check',
+    ]);
+  });
+});
+
 describe('lesson facts', () => {
   const lessonsDir = `${import.meta.dirname}/../../lessons`;
   const lessonFiles = readdirSync(lessonsDir).filter((name) => name.endsWith('.mdx'));
@@ -139,6 +174,34 @@ describe('progress record', () => {
     '{"lessons":{"a":true,"b":{"completed":"yes"}}}',
   ])('treats %j as no progress', (stored) => {
     expect(completedLessons(stored).size).toBe(0);
+  });
+});
+
+describe('continue where you left off', () => {
+  const order = ['single-server', 'dns', 'caching', 'cdn'];
+
+  it('goes back to the last lesson visited while it is not complete', () => {
+    expect(continueLesson(order, new Set(['single-server']), 'caching')).toBe('caching');
+  });
+
+  it('goes on to the next incomplete lesson after a completed one, wrapping round at the end', () => {
+    expect(continueLesson(order, new Set(['caching', 'cdn']), 'caching')).toBe('single-server');
+    expect(continueLesson(order, new Set(['dns', 'caching']), 'dns')).toBe('cdn');
+  });
+
+  it('starts from the beginning when no lesson was visited, or the one visited is gone', () => {
+    expect(continueLesson(order, new Set(['single-server']), null)).toBe('dns');
+    expect(continueLesson(order, new Set(), 'a-removed-lesson')).toBe('single-server');
+  });
+
+  it('has nowhere to go once every lesson is complete', () => {
+    expect(continueLesson(order, new Set(order), 'dns')).toBeUndefined();
+  });
+
+  it('counts complete lessons the course still has', () => {
+    expect(courseProgressText(order, new Set(['dns', 'cdn', 'a-removed-lesson']))).toBe(
+      '2 of 4 lessons complete',
+    );
   });
 });
 
