@@ -1,4 +1,4 @@
-import type { IBackup, IMemoryDb } from 'pg-mem';
+import type { IBackup, IMemoryDb, IPreparedQuery, QueryInterceptor } from 'pg-mem';
 
 /**
  * In-memory PostgreSQL databases (pg-mem), reused from test to test. Building
@@ -10,6 +10,14 @@ import type { IBackup, IMemoryDb } from 'pg-mem';
  * after the restore would write its old state back), and never after DDL:
  * pg-mem's restore() refuses some schema changes but not all (after a CREATE
  * INDEX it restores the rows and keeps the index, which then breaks updates).
+ *
+ * A database also remembers its statements' plans. pg-mem plans a statement
+ * (checks it against the schema and builds the closures that run it) every time
+ * it runs one, and planning costs more than running; its node-postgres adapter
+ * writes the values into the text, so the texts a harness sends repeat (a lookup
+ * of the same few ids). A plan holds no rows (each run reads the data as it is
+ * then, and impure functions such as now() are called then), so it stays good
+ * after a restore; it is forgotten when the schema changes.
  */
 
 export interface BorrowedDatabase<T> {
@@ -25,10 +33,43 @@ export interface BorrowedDatabase<T> {
 
 const mayChangeSchema = (sql: string) => /\b(create|alter|drop|comment)\b/i.test(sql);
 
+/** Makes `db` plan each statement text once, while its schema stays as it is. */
+function reusePlans(db: IMemoryDb): void {
+  const schema = db.public;
+  const plan = schema.prepare.bind(schema);
+  const intercept = schema.interceptQueries.bind(schema);
+  const plans = new Map<string, IPreparedQuery>();
+  const interceptors = new Set<QueryInterceptor>();
+  db.on('schema-change', () => plans.clear());
+  // pg-mem shows every statement text to the interceptors before it plans it; a remembered plan must not
+  // skip them (a harness fails statements there), and a statement one of them answers is pg-mem's to run.
+  schema.interceptQueries = (interceptor) => {
+    interceptors.add(interceptor);
+    const subscription = intercept(interceptor);
+    return {
+      unsubscribe: () => {
+        interceptors.delete(interceptor);
+        subscription.unsubscribe();
+      },
+    };
+  };
+  schema.prepare = (query) => {
+    if (typeof query !== 'string' || mayChangeSchema(query)) return plan(query);
+    for (const interceptor of interceptors) if (interceptor(query)) return plan(query);
+    let known = plans.get(query);
+    if (!known) {
+      known = plan(query);
+      plans.set(query, known);
+    }
+    return known;
+  };
+}
+
 export function databasePool<T extends { db: IMemoryDb }>(build: () => T) {
   const idle: Array<{ value: T; pristine: IBackup }> = [];
   const fresh = () => {
     const value = build();
+    reusePlans(value.db);
     return { value, pristine: value.db.backup() };
   };
 
