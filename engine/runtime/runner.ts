@@ -51,6 +51,11 @@ export type GradeOutcome =
    * `test` is the grader test that was running, when the runner knows it.
    */
   | { kind: 'stopped'; reason: 'time-limit'; limitMs: number; message: string; test?: RunningTest }
+  /**
+   * The browser ended the process that graded the run because the learner's code used more memory than
+   * it would give (only a runner grading in a process apart from the page survives to say so).
+   */
+  | { kind: 'stopped'; reason: 'out-of-memory'; message: string; test?: RunningTest }
   /** The learner stopped the run (the workspace's Stop button). */
   | { kind: 'stopped'; reason: 'learner'; message: string; test?: RunningTest }
   /** The grading machinery failed: not the learner's fault. */
@@ -69,6 +74,21 @@ export function stoppedAfter(limitMs: number, test?: RunningTest): GradeOutcome 
     message: runawayMessage(limitMs),
     ...(test && { test }),
   };
+}
+
+/** Where to look when learner code ran out of memory. */
+export const OUT_OF_MEMORY_ADVICE =
+  'Look for a loop that keeps adding to an array or a Map (a push or set on every turn, nothing ever ' +
+  'removed), or a loop that never ends while it allocates.';
+
+/** What a learner reads when their code ran the grading process out of memory. */
+export const OUT_OF_MEMORY_MESSAGE =
+  'Your code used more memory than the page can give it, so the browser ended the process that graded ' +
+  `it (the page itself is fine). ${OUT_OF_MEMORY_ADVICE}`;
+
+/** A run that ran its grading process out of memory; `test` is the grader test that was running. */
+export function ranOutOfMemory(test?: RunningTest): GradeOutcome {
+  return { kind: 'stopped', reason: 'out-of-memory', message: OUT_OF_MEMORY_MESSAGE, ...(test && { test }) };
 }
 
 /** A run the learner stopped before it finished. */

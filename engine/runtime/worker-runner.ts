@@ -1,14 +1,17 @@
 import { DEFAULT_SEED, type RunningTest } from '../grading/results.ts';
+import type { RunInProgress } from './crash-marker.ts';
 import {
   type GradeOutcome,
   type GradeRequest,
   type Runner,
+  ranOutOfMemory,
   stoppedAfter,
   stoppedByLearner,
   type WarmUpRequest,
 } from './runner.ts';
 import { realTimers, type Timers } from './timers.ts';
-import type { Connect, FromWorker, ToWorker } from './worker/protocol.ts';
+import type { FromWorker, ToWorker } from './worker/protocol.ts';
+import { startGraderWorker } from './worker/start-grader-worker.ts';
 
 /**
  * The in-page runner: grades in a Web Worker (worker/grader-worker.ts), a fresh
@@ -34,22 +37,18 @@ export interface WorkerEvents {
   message(message: FromWorker): void;
   /** The Worker failed outside any run's control (its script did not load, it crashed). */
   crash(reason: string): void;
+  /** The process the Worker ran in ended: the learner's code ran it out of memory (grading-frame/). */
+  lost(): void;
 }
 
 export type SpawnWorker = (events: WorkerEvents) => WorkerPort;
 
 export const spawnGraderWorker: SpawnWorker = (events) => {
-  const worker = new Worker(new URL('./worker/grader-worker.ts', import.meta.url), { type: 'module' });
   // Requests and results travel on a private channel. The Worker's own channel is open to the
   // learner's code running inside, so nothing posted there is read: a forged result cannot arrive.
   const channel = new MessageChannel();
-  const connect: Connect = { type: 'connect' };
-  worker.postMessage(connect, [channel.port2]);
+  const worker = startGraderWorker(channel.port2, events.crash);
   channel.port1.onmessage = (event: MessageEvent<FromWorker>) => events.message(event.data);
-  worker.onerror = (event) => {
-    event.preventDefault();
-    events.crash(event.message || 'the grading worker could not start');
-  };
   return {
     post: (message) => channel.port1.postMessage(message),
     terminate: () => {
@@ -65,6 +64,8 @@ export interface WorkerRunnerOptions {
   timeLimitMs?: number;
   /** How long loading the grader and its packages may take before the code runs (default 60 s). */
   loadLimitMs?: number;
+  /** Hears where each run is (its exercise and grader test), and undefined once it ended: for a crash marker. */
+  progress?: (run: RunInProgress | undefined) => void;
   timers?: Timers;
 }
 
@@ -81,6 +82,8 @@ interface ActiveRun {
   testing(test: RunningTest | undefined): void;
   /** The learner stopped the run: it ends as the time limit ends it, naming the test that ran. */
   stop(): void;
+  /** Its Worker's process died: the learner's code ran it out of memory. */
+  lost(): void;
   done(outcome: GradeOutcome): void;
 }
 
@@ -106,6 +109,10 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         else if (message.type === 'test-started') active.testing(message.test);
         else if (message.type === 'test-finished') active.testing(undefined);
         else active.done(message.outcome);
+      },
+      lost: () => {
+        if (active?.port === port) active.lost();
+        else if (spare === port) spare = undefined;
       },
       crash: (reason) => {
         if (active?.port === port) {
@@ -151,6 +158,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         timers.clearTimeout(timer);
         active = undefined;
         port.terminate();
+        options.progress?.(undefined);
         if (!disposed) spare ??= spawnWorker();
         resolve(outcome);
       };
@@ -163,6 +171,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
       };
       const setTesting = (test: RunningTest | undefined) => {
         testing = test && { ...(test.task !== undefined && { task: test.task }), name: String(test.name) };
+        options.progress?.({ exercise: request.manifest.id, ...(testing && { test: testing }) });
       };
       active = {
         port,
@@ -170,9 +179,11 @@ export function createWorkerRunner(options: WorkerRunnerOptions = {}): WorkerRun
         running,
         testing: setTesting,
         stop: () => finish(stoppedByLearner(testing)),
+        lost: () => finish(ranOutOfMemory(testing)),
         done: finish,
       };
       const { manifest, files, seed = DEFAULT_SEED } = request;
+      options.progress?.({ exercise: manifest.id });
       port.post({ type: 'grade', id, manifest, files, seed });
     });
   }
