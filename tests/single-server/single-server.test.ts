@@ -377,7 +377,8 @@ describe('task 1: Parameterised queries', () => {
       expectParameters(w.h, since, [raw, encodeURI(raw), decodeURIComponent(encodeURI(raw))], what);
       if (read.status === 200) {
         fail(
-          `${what} answered ${responseLine(read)}: that is not the id of any product; expected 400 (or 404).`,
+          `${what} answered ${responseLine(read)}: that is not the id of any product; expected 400 (or 404). ` +
+            'parseInt reads the digits in front and ignores the rest, so "1 OR 1=1" became product 1: check the whole id.',
         );
       }
     }
@@ -416,11 +417,11 @@ describe('task 2: Answer like an HTTP API', () => {
 
   it('a malformed id is a 400 with a JSON error', async () => {
     const w = await start('task 2 malformed');
-    for (const raw of ['abc', '1.5', '-3', '12abc', '1e3', '0x1A', '99999999999']) {
+    for (const raw of ['abc', '1.5', '-3', '12abc', '1e3', '0x1A', '2147483648', '99999999999']) {
       const spec = { path: `/products/${raw}` };
       const read = await send(w, spec);
       const why =
-        raw === '99999999999'
+        raw.length >= 10
           ? "PostgreSQL's integer ends at 2147483647. The real server answers this id with an error (value out of " +
             'range for type integer), a 500 in disguise; check the range before the query.'
           : `"${raw}" is not a product id (ids are whole numbers from 1 to 2147483647). Number("${raw}") and ` +
@@ -615,6 +616,17 @@ describe('task 3: Fail without leaking', () => {
   });
 });
 
+/** node-postgres refuses a client released twice: it may already be another request's connection. */
+function expectNoMisuse(w: World, what: string) {
+  const [misuse] = w.h.db.use.misuse;
+  if (misuse !== undefined) {
+    fail(
+      `${what}: node-postgres threw "${misuse}" Your code released a client twice; by the second call it may ` +
+        'already belong to another request, which then loses it mid-query. Release once, in finally.',
+    );
+  }
+}
+
 describe('task 4: Give every connection back', () => {
   it('a connection goes back to the pool when its query throws', async () => {
     const w = await start('task 4 throw');
@@ -626,6 +638,7 @@ describe('task 4: Give every connection back', () => {
     const leaked = w.h.db.use.checkedOut;
     const spec = { path: `/products/${product.id}` };
     const read = await send(w, spec);
+    expectNoMisuse(w, requestLine(spec));
     if (leaked > 0 || read.status !== 200) {
       fail(
         `After ${failures} requests whose query failed, ${leaked} of the pool's ${POOL_MAX} connections were never ` +
@@ -651,13 +664,8 @@ describe('task 4: Give every connection back', () => {
     ];
     for (const spec of requests) {
       await send(w, spec);
-      const { checkedOut, misuse } = w.h.db.use;
-      if (misuse.length > 0) {
-        fail(
-          `${requestLine(spec)}: node-postgres threw "${misuse[0]}" A client released twice may already belong ` +
-            'to another request, which then loses it mid-query. Release once, in finally.',
-        );
-      }
+      expectNoMisuse(w, requestLine(spec));
+      const { checkedOut } = w.h.db.use;
       if (checkedOut > 0) {
         fail(
           `After ${requestLine(spec)} was answered, ${checkedOut} connection(s) were still checked out: every path ` +
