@@ -1,6 +1,6 @@
 import { createReplicaRouter, getProduct } from '@exercise/replica-router/replica-router';
 import fc from 'fast-check';
-import { astVisitor, parse, type Statement } from 'pgsql-ast-parser';
+import { astVisitor, type Statement } from 'pgsql-ast-parser';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends';
 import { checkScenarios } from '../support/property';
@@ -15,6 +15,7 @@ import {
   SEED_PRODUCTS,
   type StatementRecord,
 } from './harness';
+import { parseStatements } from './simulation';
 import { type GeneratedStatement, generatedStatements } from './statements';
 
 // Against real servers a cluster holds connections and a schema: free them after each test.
@@ -314,15 +315,6 @@ const SIDE_EFFECTS = /^(nextval|setval|pg_notify|txid_current|pg_current_xact_id
 /** Functions known to only compute a value: a SELECT calling only these is a plain read. */
 const PURE = new Set(['count', 'sum', 'min', 'max', 'avg', 'lower', 'upper', 'coalesce', 'now']);
 
-/** Dollar-quoted strings written as standard literals: the parser knows only the latter. */
-function standardStrings(sql: string): string {
-  const token =
-    /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_]\w*)?\$([\s\S]*?)\$\1\$/g;
-  return sql.replace(token, (match, _tag: string | undefined, body: string | undefined) =>
-    body === undefined ? match : `'${body.replace(/'/g, "''")}'`,
-  );
-}
-
 const onlyReads = (statement: Statement): boolean =>
   statement.type === 'select' ||
   statement.type === 'union' ||
@@ -338,7 +330,7 @@ const onlyReads = (statement: Statement): boolean =>
  * either way. Statements the parser cannot read are not asked about.
  */
 function expectedRoute(sql: string): Route {
-  const statements = parse(standardStrings(sql));
+  const statements = parseStatements(sql);
   const calls: string[] = [];
   let locks = false;
   const visitor = astVisitor((map) => ({
