@@ -17,6 +17,7 @@ import { createCodeActions } from './views/code-actions.ts';
 import { createProgressFile } from './views/progress-file.ts';
 import { createRunnerBar } from './views/runner-bar.ts';
 import { openSolutionDialog } from './views/solution-dialog.ts';
+import { createSplitView } from './views/split-view.ts';
 import { createOtherTabNotice, createStorageNotice } from './views/storage-notice.ts';
 import { createTaskResults } from './views/task-results.ts';
 import css from './workspace.css?inline';
@@ -42,6 +43,9 @@ function codeIn(saved: Record<string, string>, { manifest, starter }: ExerciseBu
     manifest.files.editable.map((file) => [file, saved[file] ?? starter[file] ?? '']),
   );
 }
+
+const sameCode = (a: ExerciseFiles, b: ExerciseFiles) =>
+  Object.keys({ ...a, ...b }).every((file) => a[file] === b[file]);
 
 export async function openWorkspace(
   root: HTMLElement,
@@ -81,40 +85,59 @@ export async function openWorkspace(
   const announceProgress = () => window.dispatchEvent(new Event(progressChangedEvent));
   const otherTabNotice = createOtherTabNotice();
 
+  /** The code the results on screen describe; undefined when that is not known (none yet, or saved before it was kept). */
+  let resultsCode: ExerciseFiles | undefined;
+  const savedResultsCode = () => {
+    const { gradedFiles, passedTasks } = store.exercise(manifest.id);
+    return gradedFiles && passedTasks.length > 0 ? codeIn(gradedFiles, bundle) : undefined;
+  };
+  /** Results of other code are shown as out of date, and no longer complete the lesson. */
+  const codeChanged = () => {
+    results.setStale(resultsCode !== undefined && !sameCode(resultsCode, currentFiles()));
+  };
+
   let running = false;
   async function run(): Promise<void> {
     if (running) return;
     running = true;
     autosave.flush();
     runnerBar.setRunning(true);
-    results.showRunning(session.state().active);
+    results.showRunning(session.state().active, () => session.stop());
     performance.mark('workspace:run-start');
     const started = performance.now();
-    const { outcome, runner } = await session
-      .grade({ manifest, files: currentFiles() })
-      .catch((error: unknown) => ({
-        outcome: { kind: 'runner-error', message: String(error) } as const,
-        runner: session.state().active ?? 'worker',
-      }));
+    const graded = currentFiles();
+    const { outcome, runner } = await session.grade({ manifest, files: graded }).catch((error: unknown) => ({
+      outcome: { kind: 'runner-error', message: String(error) } as const,
+      runner: session.state().active ?? 'worker',
+    }));
     const elapsedMs = performance.now() - started;
     // For the benchmark (tests/bench/site.ts): grading alone, then grading and showing the results.
     performance.measure('workspace:grade', 'workspace:run-start');
-    results.showResult({ outcome, runner, elapsedMs });
+    // TypeScript's own errors in the code that ran: the likely cause when tests fail.
+    const typeErrors =
+      editor && sameCode(graded, currentFiles())
+        ? editor.errorMarkers().filter((marker) => marker.owner === 'typescript')
+        : [];
+    results.showResult({ outcome, runner, elapsedMs, typeErrors });
     editor?.markErrors(
       outcome.kind === 'graded' || outcome.kind === 'compile-error' ? outcome.diagnostics : [],
     );
-    record(outcome);
+    resultsCode = graded;
+    codeChanged();
+    record(outcome, graded);
     performance.measure('workspace:run', 'workspace:run-start');
     runnerBar.setRunning(false);
     running = false;
   }
 
-  function record(outcome: GradeOutcome): void {
+  function record(outcome: GradeOutcome, graded: ExerciseFiles): void {
     if (outcome.kind !== 'graded') return;
     const passed = taskOutcomes(outcome.report, manifest.tasks)
       .filter((task) => task.status === 'pass')
       .map((task) => task.number);
-    store.recordRun(manifest, passed);
+    store.recordRun(manifest, passed, graded);
+    // Typed during the run: the lesson is complete only if the code now is the code that passed.
+    store.syncLessonCompletion(manifest, currentFiles());
     announceProgress();
   }
 
@@ -128,8 +151,13 @@ export async function openWorkspace(
     goTo: (diagnostic) => editor?.reveal(diagnostic.file, diagnostic.line, diagnostic.column),
   });
   results.showSaved(store.exercise(manifest.id).passedTasks);
+  resultsCode = savedResultsCode();
 
-  const autosave = createAutosave(() => store.saveCode(manifest.id, currentFiles()));
+  const autosave = createAutosave(() => {
+    const files = currentFiles();
+    store.saveCode(manifest.id, files);
+    if (store.syncLessonCompletion(manifest, files)) announceProgress();
+  });
   session.onOutput((chunk) => runnerBar.appendOutput(chunk));
 
   const showStoredProgress = () => {
@@ -137,6 +165,8 @@ export async function openWorkspace(
       results.setHintsRevealed(task.number, store.exercise(manifest.id).hintsRevealed[task.number] ?? 0);
     }
     results.showSaved(store.exercise(manifest.id).passedTasks);
+    resultsCode = savedResultsCode();
+    codeChanged();
   };
   /** After an import or a restore replaced everything: show what is stored now. */
   const replaced = (outcome: ReturnType<ProgressStore['importJson']>) => {
@@ -174,8 +204,12 @@ export async function openWorkspace(
     h('p', { class: 'ws-loading' }, 'Loading the editor…'),
   );
   const codeActionsSlot = h('div');
+  const split = createSplitView(root, manifest.title);
   root.dataset.open = '';
+  root.before(split.reopen);
   root.replaceChildren(
+    split.divider,
+    split.head,
     storageNotice.element,
     otherTabNotice.element,
     runnerBar.element,
@@ -191,7 +225,13 @@ export async function openWorkspace(
       h('kbd', {}, 'Ctrl'),
       '+',
       h('kbd', {}, 'M'),
-      ' first to let Tab move to the next control.',
+      ' (on a Mac ',
+      h('kbd', {}, 'Ctrl'),
+      '+',
+      h('kbd', {}, 'Shift'),
+      '+',
+      h('kbd', {}, 'M'),
+      ') first to let Tab move to the next control.',
     ),
     codeActionsSlot,
     results.element,
@@ -211,14 +251,15 @@ export async function openWorkspace(
   editor = loaded;
 
   const codeActions = createCodeActions({
-    reset() {
-      const previous = loaded.files();
-      loaded.replaceFiles(bundle.starter);
-      return previous;
-    },
-    restore: (files) => loaded.replaceFiles(files),
-    showSolution: () =>
-      openSolutionDialog({ learnerFiles: () => loaded.files(), loadSolution: () => bundle.solution() }),
+    files: () => loaded.files(),
+    replace: (files) => loaded.replaceFiles(files),
+    starter: codeIn({}, bundle),
+    showSolution: (useSolution) =>
+      openSolutionDialog({
+        learnerFiles: () => loaded.files(),
+        loadSolution: () => bundle.solution(),
+        useSolution,
+      }),
     async download() {
       // The zip's code (fflate, the project layout) is only needed by those who download.
       const [{ exerciseProject }, { projectZip, zipFolderName }] = await Promise.all([
@@ -234,7 +275,9 @@ export async function openWorkspace(
   loaded.onDidChange(() => {
     autosave.changed();
     codeActions.edited();
+    codeChanged();
   });
+  codeChanged();
   exposeTestHandle({
     exercise: manifest.id,
     code: () => loaded.files(),

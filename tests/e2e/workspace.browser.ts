@@ -57,3 +57,16 @@ export async function runTests(page: Page, timeout = 30_000): Promise<string> {
 export function taskStates(page: Page): Promise<string[]> {
   return page.$$eval('.ws-task', (items) => items.map((item) => (item as HTMLElement).dataset.state ?? ''));
 }
+
+/**
+ * Waits until the course outline marks a lesson completed (or, with `false`, no longer completed). The
+ * outline steps aside while the workspace is open beside the lesson, so the mark is looked for in the
+ * page, visible or not.
+ */
+export function lessonTick(page: Page, slug: string, completed = true): Promise<unknown> {
+  return page.waitForFunction(
+    ([lesson, wanted]) =>
+      document.querySelectorAll(`[data-progress-lesson="${lesson}"][data-completed]`).length > 0 === wanted,
+    [slug, completed] as const,
+  );
+}

@@ -14,6 +14,7 @@ import { type ContextOptions, newContext, openSite, phone, type SiteUnderTest } 
 import {
   code,
   errorMarkers,
+  lessonTick,
   openEditor,
   runTests,
   setCode,
@@ -79,7 +80,7 @@ describe('a learner on the caching lesson', () => {
       expect(second).toContain('All 5 tasks pass');
       expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
       expect(await page.locator('.ws-task[data-next]').count()).toBe(0);
-      await page.locator('[data-progress-lesson="caching"][data-completed]').first().waitFor();
+      await lessonTick(page, 'caching');
 
       await page.reload();
       await openEditor(page);
@@ -271,7 +272,7 @@ describe('progress and files', () => {
         expect(await code(page)).toEqual({ [file]: solution });
         expect(await page.locator('.ws-task[data-task="3"] .ws-hints-list li').count()).toBe(1);
         expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
-        await page.locator('[data-progress-lesson="caching"][data-completed]').first().waitFor();
+        await lessonTick(page, 'caching');
       });
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -378,27 +379,6 @@ describe('the page around the workspace', () => {
     },
   );
 
-  it('grows past the prose column on a wide screen, without scrolling the page sideways', async () => {
-    const wide = { width: 1600, height: 1000 };
-    await withPage({ viewport: wide, storage: workerPreference }, async (page) => {
-      const prose = await page.evaluate(
-        () => document.querySelector('main')?.getBoundingClientRect().width ?? 0,
-      );
-      await openEditor(page);
-      const { right, width, overflow } = await page.evaluate(() => {
-        const box = document.querySelector('[data-workspace-root]')?.getBoundingClientRect();
-        return {
-          right: box?.right ?? 0,
-          width: box?.width ?? 0,
-          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        };
-      });
-      expect(width, 'the open workspace is wider than the lesson text').toBeGreaterThan(prose + 200);
-      expect(right, 'it stops short of the right edge').toBeLessThan(wide.width - 16);
-      expect(overflow).toBeLessThanOrEqual(0);
-    });
-  });
-
   it('fills the width of a phone once opened, without scrolling the page sideways', async () => {
     await withPage({ viewport: phone, storage: workerPreference }, async (page) => {
       expect(await page.locator('.monaco-editor').count()).toBe(0);
@@ -414,6 +394,255 @@ describe('the page around the workspace', () => {
       expect(left).toBe(0);
       expect(width).toBe(phone.width);
       expect(overflow).toBeLessThanOrEqual(0);
+    });
+  });
+});
+
+/** Where an element is on screen, and whether it is inside the window. */
+const box = (page: Page, selector: string) =>
+  page
+    .locator(selector)
+    .first()
+    .evaluate((element) => {
+      const { top, bottom, left, right, width } = element.getBoundingClientRect();
+      return { top, bottom, left, right, width, inView: top >= 0 && bottom <= innerHeight && left >= 0 };
+    });
+
+/** The window's width without its scroll bar: where a panel fixed to the right edge ends. */
+const windowWidth = (page: Page) => page.evaluate(() => document.documentElement.clientWidth);
+
+describe('the workspace beside the lesson', () => {
+  it.each([
+    { width: 1280, height: 800 },
+    { width: 1920, height: 1080 },
+  ])(
+    'opens as a split view at $width x $height: the lesson scrolls, the editor and the first failure stay in view',
+    async (viewport) => {
+      await withPage({ viewport, storage: workerPreference }, async (page) => {
+        await openEditor(page);
+        const panel = await box(page, '[data-workspace-root]');
+        const lesson = await box(page, 'main');
+        expect(panel.right).toBe(await windowWidth(page));
+        expect(panel.top).toBe(0);
+        expect(lesson.right, 'the lesson sits left of the editor').toBeLessThanOrEqual(panel.left);
+        expect(lesson.width).toBeGreaterThan(400);
+
+        await runTests(page);
+        // Right after the run, without scrolling: the message that says what to fix, and the editor.
+        const failure = await box(page, '.ws-summary-failure');
+        expect(failure.inView).toBe(true);
+        expect(await page.locator('.ws-summary-failure').textContent()).not.toBe('');
+        expect((await box(page, '.monaco-editor')).top).toBeLessThan(viewport.height - 200);
+
+        // The lesson scrolls on its own; the workspace stays where it is.
+        await page.mouse.move(100, 400);
+        await page.mouse.wheel(0, 2_000);
+        await page.waitForFunction(() => scrollY > 1_000);
+        expect((await box(page, '[data-workspace-root]')).top).toBe(0);
+        expect((await box(page, '.ws-summary-failure')).inView).toBe(true);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
+      });
+    },
+  );
+
+  it('has a divider the keyboard moves, remembered after a reload', async () => {
+    await withPage({ viewport: { width: 1280, height: 800 }, storage: workerPreference }, async (page) => {
+      await openEditor(page);
+      const divider = page.getByRole('separator', { name: /Resize the lesson and the editor/ });
+      expect(await divider.getAttribute('aria-valuenow')).toBe('50');
+      await divider.focus();
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      expect(await divider.getAttribute('aria-valuenow')).toBe('40');
+      expect((await box(page, '[data-workspace-root]')).width).toBeCloseTo(1280 * 0.6, -1);
+
+      await page.reload();
+      await openEditor(page);
+      expect(await divider.getAttribute('aria-valuenow')).toBe('40');
+      expect((await box(page, '[data-workspace-root]')).width).toBeCloseTo(1280 * 0.6, -1);
+    });
+  });
+
+  it('closes back to the lesson and opens again as it was', async () => {
+    await withPage({ viewport: { width: 1280, height: 800 }, storage: workerPreference }, async (page) => {
+      await openEditor(page);
+      await setCode(page, file, `${starter}\n// kept while closed\n`);
+      await page.getByRole('button', { name: 'Close the editor' }).click();
+      expect(await page.locator('[data-workspace-root]').isVisible()).toBe(false);
+      expect((await box(page, 'main')).right).toBeGreaterThan(1280 / 2);
+      await page.getByRole('button', { name: 'Open the editor' }).click();
+      expect((await box(page, '[data-workspace-root]')).right).toBe(await windowWidth(page));
+      expect((await code(page))[file]).toContain('// kept while closed');
+    });
+  });
+
+  it('keeps a stacked layout on a phone (390 x 844)', async () => {
+    await withPage({ viewport: { width: 390, height: 844 }, storage: workerPreference }, async (page) => {
+      await openEditor(page);
+      const panel = await box(page, '[data-workspace-root]');
+      expect(panel.left).toBe(0);
+      expect(panel.width).toBe(390);
+      expect(
+        await page.locator('[data-workspace-root]').evaluate((root) => getComputedStyle(root).position),
+      ).not.toBe('fixed');
+      expect(await page.getByRole('separator').count()).toBe(0);
+    });
+  });
+
+  it('reaches every file at 1280 px: a list of all files opens one, and its tab scrolls into view', async () => {
+    await withPage({ viewport: { width: 1280, height: 800 }, storage: workerPreference }, async (page) => {
+      await openEditor(page);
+      const tabs = page.getByRole('tab');
+      const count = await tabs.count();
+      expect(count).toBeGreaterThanOrEqual(8);
+      const list = page.getByRole('combobox', { name: `All ${count} files` });
+      expect(await list.locator('option').count()).toBe(count);
+      const last = tabs.last();
+      const path = (await last.getAttribute('data-path')) ?? '';
+      await list.selectOption(path);
+      expect(await last.getAttribute('aria-selected')).toBe('true');
+      const row = await box(page, '.ws-tabs');
+      const tab = await box(page, `.ws-tab[data-path="${path}"]`);
+      expect(tab.left).toBeGreaterThanOrEqual(row.left);
+      expect(tab.right).toBeLessThanOrEqual(row.right + 1);
+      // One line of tabs: the editor is not pushed down by rows of them.
+      expect(row.bottom - row.top).toBeLessThan(60);
+    });
+  });
+
+  it('names the way out of the editor in its accessible name, where focus lands', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await page.waitForFunction(() => document.activeElement?.closest('.monaco-editor') !== null);
+      const name = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+      expect(name).toContain('Ctrl+M');
+      expect(name).toContain('Ctrl+Shift+M on a Mac');
+    });
+  });
+});
+
+describe('results, hints and the solution', () => {
+  it('shows identical failures of a task once, with the number of tests', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await runTests(page);
+      for (const task of await page.locator('.ws-task').all()) {
+        const messages = await task.locator('.ws-failure').allTextContents();
+        expect(new Set(messages).size, `task ${await task.getAttribute('data-task')}`).toBe(messages.length);
+      }
+      const grouped = page.locator('.ws-test[data-count]:not([data-count="1"])').first();
+      expect(await grouped.textContent()).toMatch(/\d+ tests:/);
+    });
+  });
+
+  it('leaves no hint button after the last hint, and hint code stays inside the task card', async () => {
+    await withPage({ viewport: { width: 1280, height: 800 }, storage: workerPreference }, async (page) => {
+      await openEditor(page);
+      const task = page.locator('.ws-task[data-task="1"]');
+      await task.getByRole('button', { name: /Show a hint/ }).click();
+      await task.getByRole('button', { name: 'Show hint 2 of 3' }).click();
+      await task.getByRole('button', { name: 'Show hint 3 of 3' }).click();
+      expect(await task.locator('.ws-hints-list li').count()).toBe(3);
+      expect(await task.locator('.ws-hints button').isVisible()).toBe(false);
+      const card = await box(page, '.ws-task[data-task="1"]');
+      const panel = await box(page, '[data-workspace-root]');
+      expect(card.right).toBeLessThanOrEqual(panel.right);
+      const code = task.locator('.ws-hints pre');
+      expect((await code.boundingBox())?.width ?? 0).toBeLessThanOrEqual(card.width);
+    });
+  });
+
+  it('marks results and the completed lesson out of date after Reset, and Undo brings both back', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(page, file, solution);
+      expect(await runTests(page)).toContain('All 5 tasks pass');
+      await lessonTick(page, 'caching');
+      expect(await page.locator('.ws-stale-note').first().isVisible()).toBe(false);
+
+      await page.getByRole('button', { name: 'Reset to the starter' }).click();
+      await page.locator('.ws-stale-note').first().waitFor();
+      await lessonTick(page, 'caching', false);
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export progress' }).click();
+      const exported = JSON.parse(await readFile((await (await download).path()) ?? '', 'utf8'));
+      expect(exported.exercises['cache-aside'].files[file]).toBe(starter);
+      expect(exported.lessons.caching.completed).toBe(false);
+
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await lessonTick(page, 'caching');
+      expect(await page.locator('.ws-stale-note').first().isVisible()).toBe(false);
+    });
+  });
+
+  it('shows the solution as a diff of code only, and "Use the solution" can be undone', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await page.getByRole('button', { name: 'Show solution' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Show the solution' }).click();
+      await dialog.locator('ins').first().waitFor();
+      const changed = [
+        ...(await dialog.locator('ins').allTextContents()),
+        ...(await dialog.locator('del').allTextContents()),
+      ];
+      const prose = changed.filter((line) => /^[-+] (\s*(\/\/|\/\*|\*)|\s*$)/.test(line));
+      expect(prose).toEqual([]);
+      await dialog.getByRole('button', { name: 'Use the solution' }).click();
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      expect(await code(page)).toEqual({ [file]: solution });
+      await page.getByRole('button', { name: 'Undo' }).click();
+      expect(await code(page)).toEqual({ [file]: starter });
+    });
+  });
+
+  it('shows an error thrown while the code loads on its own, not as task 1 failing', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(page, file, `throw new Error('REDIS_URL is not set');\n${solution}`);
+      expect(await runTests(page)).toContain('threw an error while it was loading, so no test could run');
+      expect(await page.locator('.ws-problem').textContent()).toContain('REDIS_URL is not set');
+      expect(await page.locator('.ws-task[data-next]').count()).toBe(0);
+      expect(await taskStates(page)).toEqual(['not-run', 'not-run', 'not-run', 'not-run', 'not-run']);
+    });
+  });
+
+  it('names a type error the editor marks as the likely cause of failing tests', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      const lines = starter.split('\n');
+      const line = lines.findIndex((text) => text.startsWith('export function createProductService')) + 1;
+      lines.splice(line - 1, 0, "const ttlSeconds: number = '300';");
+      await setCode(page, file, lines.join('\n'));
+      await page.waitForFunction(
+        () => window.requestJourneyWorkspace?.errorMarkers().some((marker) => marker.owner === 'typescript'),
+        undefined,
+        { timeout: 30_000 },
+      );
+      await runTests(page);
+      const note = page.locator('.ws-type-error');
+      expect(await note.textContent()).toContain(`${file}, line ${line}`);
+      await note.getByRole('button').click();
+      expect(await page.evaluate(() => document.activeElement?.closest('.monaco-editor') !== null)).toBe(
+        true,
+      );
+    });
+  });
+
+  it('stops a run with the Stop button, then grades the next run', async () => {
+    await withPage(withWorker, async (page) => {
+      await openEditor(page);
+      await setCode(
+        page,
+        file,
+        starter.replace('const { db } = deps;', 'const { db } = deps;\n  while (true) {}'),
+      );
+      const run = runTests(page);
+      await page.getByRole('button', { name: 'Stop' }).click();
+      expect(await run).toContain('You stopped the run');
+      expect(await page.locator('.ws-problem').textContent()).toMatch(/while the grader ran task 1/);
+      await setCode(page, file, solution);
+      expect(await runTests(page)).toContain('All 5 tasks pass');
     });
   });
 });

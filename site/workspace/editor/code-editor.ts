@@ -89,7 +89,8 @@ export function createCodeEditor(host: HTMLElement, options: CodeEditorOptions):
     editor.setModel(model);
     editor.updateOptions({
       readOnly,
-      ariaLabel: `${baseName(path)}, ${readOnly ? 'read-only course file' : 'your code'}. Ctrl+Enter runs the tests.`,
+      // Where focus lands when the editor opens, so the way out of Tab-indents is in its name.
+      ariaLabel: `${baseName(path)}, ${readOnly ? 'read-only course file' : 'your code'}. Ctrl+Enter runs the tests. Tab indents: press Ctrl+M (Ctrl+Shift+M on a Mac) to make Tab move to the next control.`,
     });
     const state = viewStates.get(path);
     if (state) editor.restoreViewState(state);

@@ -2,15 +2,20 @@ import { h, replace } from '../dom.ts';
 
 /**
  * What a learner can do with their code besides running it: start over from
- * the starter (with an Undo), see the reference solution, and take the
- * exercise home as a zip that grades offline.
+ * the starter, put the reference solution in (both with an Undo), see the
+ * solution first, and take the exercise home as a zip that grades offline.
  */
 
+type Files = Record<string, string>;
+
 export interface CodeActionsOptions {
-  /** Puts the starter back; returns the code it replaced. */
-  reset(): Record<string, string>;
-  restore(files: Record<string, string>): void;
-  showSolution(): void;
+  /** The learner's code now. */
+  files(): Files;
+  /** Replaces the learner's code (Reset, Use the solution, Undo). */
+  replace(files: Files): void;
+  starter: Files;
+  /** Opens the solution dialog; `use` puts the solution in the editor with an Undo. */
+  showSolution(use: (solution: Files) => void): void;
   download(): Promise<void>;
 }
 
@@ -27,21 +32,34 @@ export function createCodeActions(options: CodeActionsOptions): CodeActions {
     element.addEventListener('click', action);
     return element;
   };
-  let undo: { files: Record<string, string>; restoring: boolean } | undefined;
+  let undo: { files: Files; restoring: boolean } | undefined;
 
-  const reset = button('Reset to the starter', () => {
-    undo = { files: options.reset(), restoring: false };
+  /** Puts other code in the editor and offers to take the learner's back. */
+  function replaceWithUndo(files: Files, done: string, returnFocus: HTMLElement): void {
+    // The offer restores what the learner wrote, not what an earlier replacement put there.
+    undo = { files: undo?.files ?? options.files(), restoring: true };
+    options.replace(files);
+    undo.restoring = false;
     const undoButton = button('Undo', () => {
       if (!undo) return;
       undo.restoring = true;
-      options.restore(undo.files);
+      options.replace(undo.files);
       undo = undefined;
       replace(status, 'Your code is back.');
-      reset.focus();
+      returnFocus.focus();
     });
-    replace(status, 'The starter code is back in the editor. ', undoButton);
+    replace(status, `${done} `, undoButton);
     undoButton.focus();
-  });
+  }
+
+  const reset = button('Reset to the starter', () =>
+    replaceWithUndo(options.starter, 'The starter code is back in the editor.', reset),
+  );
+  const solution = button('Show solution', () =>
+    options.showSolution((files) =>
+      replaceWithUndo(files, 'The reference solution is in the editor.', solution),
+    ),
+  );
 
   const download = button('Download as a zip', async () => {
     replace(status, 'Preparing the zip…');
@@ -56,13 +74,13 @@ export function createCodeActions(options: CodeActionsOptions): CodeActions {
   const element = h(
     'div',
     { class: 'ws-code-actions' },
-    h('div', { class: 'ws-toolbar' }, reset, button('Show solution', options.showSolution), download),
+    h('div', { class: 'ws-toolbar' }, reset, solution, download),
     status,
   );
   return {
     element,
     edited() {
-      // The edit made by Undo itself, or by Reset, does not withdraw the offer.
+      // The edits made by a replacement or by Undo itself do not withdraw the offer.
       if (!undo || undo.restoring) return;
       undo = undefined;
       replace(status);

@@ -1,16 +1,20 @@
 import { h, replace } from '../dom.ts';
-import { lineDiff } from './line-diff.ts';
+import { diffAsLines, lineDiff } from './line-diff.ts';
 
 /**
  * "Show solution": a modal dialog that first asks whether the learner really
  * wants to see it, then shows the reference solution as a diff against their
- * own code, file by file.
+ * own code, file by file, changes to code only (comments differ in prose, which
+ * is noise here). "Use the solution" puts it in the editor; the caller offers
+ * the Undo.
  */
 
 export interface SolutionDialogOptions {
   /** The learner's code now, by editable file name. */
   learnerFiles(): Record<string, string>;
   loadSolution(): Promise<Record<string, string>>;
+  /** Replaces the learner's code with the solution (undoably). */
+  useSolution(solution: Record<string, string>): void;
 }
 
 export function openSolutionDialog(options: SolutionDialogOptions): void {
@@ -52,19 +56,35 @@ export function openSolutionDialog(options: SolutionDialogOptions): void {
   function showDiff(solution: Record<string, string>): void {
     title.textContent = 'The reference solution, compared with your code';
     const mine = options.learnerFiles();
-    const done = h('button', { type: 'button', class: 'ws-button' }, 'Close');
+    const changed = Object.entries(solution).filter(([file, reference]) =>
+      diffAsLines(mine[file] ?? '', reference, true).some((line) => line.kind !== 'same'),
+    );
+    const use = h('button', { type: 'button', class: 'ws-button' }, 'Use the solution');
+    use.addEventListener('click', () => {
+      options.useSolution(solution);
+      close();
+    });
+    const done = h('button', { type: 'button', class: 'ws-button ws-button-quiet' }, 'Close');
     done.addEventListener('click', close);
+    const sections = changed.map(([file, reference]) =>
+      h(
+        'section',
+        {},
+        h('h3', {}, file),
+        lineDiff(mine[file] ?? '', reference, { removed: 'your code', added: 'reference solution' }, true),
+      ),
+    );
     replace(
       body,
-      Object.entries(solution).map(([file, reference]) =>
-        h(
-          'section',
-          {},
-          h('h3', {}, file),
-          lineDiff(mine[file] ?? '', reference, { removed: 'your code', added: 'reference solution' }),
-        ),
+      h(
+        'p',
+        {},
+        changed.length === 0
+          ? 'Your code does what the reference solution does: they differ in comments at most.'
+          : 'Only changes to code are marked; comments and blank lines are left out. "Use the solution" replaces your code, and Undo brings it back.',
       ),
-      h('div', { class: 'ws-dialog-actions' }, done),
+      sections,
+      h('div', { class: 'ws-dialog-actions' }, changed.length > 0 && use, done),
     );
     title.tabIndex = -1;
     title.focus();

@@ -11,6 +11,7 @@ import { h, replace, uniqueId } from '../dom.ts';
 import { runnerLabels } from '../runner-session.ts';
 import { createHintsLadder, type HintsLadder } from './hints-ladder.ts';
 import { lineDiff } from './line-diff.ts';
+import { groupTests, type TestGroup } from './test-groups.ts';
 
 /**
  * The exercise's tasks and what the last run said about them: pass or fail per
@@ -23,7 +24,10 @@ import { lineDiff } from './line-diff.ts';
 export interface RunResult {
   outcome: GradeOutcome;
   runner: RunnerKind;
+  /** Grading time, without the wait for a runner. */
   elapsedMs: number;
+  /** Type errors the editor marks in the learner's code now: the likely cause when tests fail. */
+  typeErrors?: readonly Diagnostic[];
 }
 
 export interface TaskResultsOptions {
@@ -41,9 +45,11 @@ export interface TaskResults {
   element: HTMLElement;
   /** Before any run in this visit: which tasks passed last time. */
   showSaved(passedTasks: readonly number[]): void;
-  /** A run started; the runner may still be starting itself. */
-  showRunning(runner: RunnerKind | undefined): void;
+  /** A run started; the runner may still be starting itself. `stop` ends it at the learner's request. */
+  showRunning(runner: RunnerKind | undefined, stop: () => void): void;
   showResult(result: RunResult): void;
+  /** Whether the code changed since the results shown were graded: they then describe earlier code. */
+  setStale(stale: boolean): void;
   setHintsRevealed(task: number, count: number): void;
 }
 
@@ -67,24 +73,40 @@ function statusBadge(state: TaskState, text = stateLabels[state]): HTMLElement {
   );
 }
 
-function testItem(test: TestResult): HTMLElement {
-  const state: TaskState = test.status === 'skip' ? 'not-graded' : test.status;
-  const label = test.status === 'skip' ? 'skipped' : stateLabels[state];
-  const detail = test.status === 'skip' && test.note ? h('p', { class: 'ws-run-meta' }, test.note) : null;
-  const failure = test.status === 'fail' && [
+function failureDetail(test: TestResult): Array<HTMLElement | false> {
+  return [
     h('pre', { class: 'ws-failure', tabindex: 0 }, test.message ?? 'The test failed without a message.'),
     test.expected !== undefined &&
       test.actual !== undefined &&
       lineDiff(test.expected, test.actual, { removed: 'expected', added: 'actual' }),
   ];
+}
+
+/** One test, or several that failed with the same message: "3 tests fail: ..." and the message once. */
+function groupItem({ tests, status }: TestGroup): HTMLElement {
+  const [test] = tests;
+  if (!test) return h('li');
+  const state: TaskState = status === 'skip' ? 'not-graded' : status;
+  const label = status === 'skip' ? 'skipped' : stateLabels[state];
+  const detail = status === 'skip' && test.note ? h('p', { class: 'ws-run-meta' }, test.note) : null;
+  const names =
+    tests.length === 1
+      ? [' ', test.name]
+      : [
+          ` ${tests.length} tests:`,
+          h(
+            'ul',
+            { class: 'ws-test-names' },
+            tests.map((each) => h('li', {}, each.name)),
+          ),
+        ];
   return h(
     'li',
-    { class: 'ws-test', 'data-state': state },
+    { class: 'ws-test', 'data-state': state, 'data-count': tests.length },
     statusBadge(state, label),
-    ' ',
-    test.name,
+    names,
     detail,
-    failure,
+    status === 'fail' && failureDetail(test),
   );
 }
 
@@ -150,7 +172,7 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
   function showTests(tests: TestResult[], next: TaskOutcome | undefined): void {
     for (const { task, detail } of taskItems) {
       const own = tests.filter((test) => test.task === task.number);
-      const list = h('ul', { class: 'ws-tests' }, own.map(testItem));
+      const list = h('ul', { class: 'ws-tests' }, groupTests(own).map(groupItem));
       replace(
         detail,
         own.length === 0
@@ -172,7 +194,43 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
     }
   }
 
-  function showGraded(report: Extract<GradeOutcome, { kind: 'graded' }>['report'], about: string): void {
+  /** A button that shows a place in the learner's code in the editor. */
+  function placeButton(diagnostic: Diagnostic): HTMLElement {
+    const button = h(
+      'button',
+      { type: 'button', class: 'ws-link-button' },
+      `${diagnostic.file}, line ${diagnostic.line}, column ${diagnostic.column}`,
+    );
+    button.addEventListener('click', () => options.goTo(diagnostic));
+    return button;
+  }
+
+  /** The first type error the editor marks, offered as the likely cause of failing tests. */
+  function typeErrorNote(typeErrors: readonly Diagnostic[]): HTMLElement | false {
+    const [first] = typeErrors;
+    if (!first) return false;
+    const more = typeErrors.length - 1;
+    return h(
+      'p',
+      { class: 'ws-type-error' },
+      h('strong', {}, 'Likely cause: a type error. '),
+      'The editor underlines ',
+      placeButton(first),
+      `: ${first.message}`,
+      more > 0 ? ` (and ${more} more type error${more === 1 ? '' : 's'}).` : '.',
+      ' Code with a type error often does something other than you meant: fix it first.',
+    );
+  }
+
+  function showGraded(
+    report: Extract<GradeOutcome, { kind: 'graded' }>['report'],
+    about: string,
+    typeErrors: readonly Diagnostic[],
+  ): void {
+    if (report.errors.length > 0) {
+      showLoadError(report.errors, about);
+      return;
+    }
     const outcomes = taskOutcomes(report, manifest.tasks);
     const passed = outcomes.filter((outcome) => outcome.status === 'pass');
     const next = outcomes.find((outcome) => outcome.status === 'fail');
@@ -187,6 +245,9 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
     showTests(report.tests, next);
     const all = passed.length === outcomes.length;
     summary.dataset.tone = all ? 'pass' : 'fail';
+    // The message that says what to fix, right under "Run tests": the task list may be out of view.
+    const firstFailure = next && groupTests(report.tests.filter((test) => test.task === next.number))[0];
+    const failing = firstFailure?.status === 'fail' ? firstFailure.tests : [];
     replace(
       summary,
       h(
@@ -201,17 +262,44 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
         ),
         next && ` Next: task ${next.number}, ${next.title}.`,
       ),
+      next?.failure &&
+        h(
+          'pre',
+          { class: 'ws-summary-failure', tabindex: 0 },
+          failing.length > 1 ? `${failing.length} tests: ` : '',
+          next.failure.message,
+        ),
       h('p', { class: 'ws-run-meta' }, about),
     );
     replace(
       problem,
-      report.errors.length > 0 &&
+      !all &&
+        typeErrors.length > 0 &&
+        h('div', { class: 'ws-callout', 'data-tone': 'fail' }, typeErrorNote(typeErrors)),
+    );
+  }
+
+  /** The learner's module threw while it loaded: no test could run, whatever task it belongs to. */
+  function showLoadError(errors: readonly string[], about: string): void {
+    notGraded();
+    summary.dataset.tone = 'fail';
+    replace(
+      summary,
+      h('p', {}, h('strong', {}, 'Your code threw an error while it was loading, so no test could run.')),
+      h('p', { class: 'ws-run-meta' }, about),
+    );
+    replace(
+      problem,
+      h(
+        'div',
+        { class: 'ws-callout', 'data-tone': 'fail' },
+        errors.map((error) => h('pre', { tabindex: 0 }, error)),
         h(
-          'div',
-          { class: 'ws-callout', 'data-tone': 'fail' },
-          h('p', {}, h('strong', {}, 'Your code threw an error while it was loading, so every task fails:')),
-          report.errors.map((error) => h('pre', { tabindex: 0 }, error)),
+          'p',
+          {},
+          'Code at the top level of your file runs as soon as the grader imports it. Move work that can fail (connecting, reading settings) into the functions the tasks ask for.',
         ),
+      ),
     );
   }
 
@@ -229,15 +317,9 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
           : h(
               'ul',
               { class: 'ws-diagnostics' },
-              diagnostics.map((diagnostic) => {
-                const button = h(
-                  'button',
-                  { type: 'button', class: 'ws-link-button' },
-                  `${diagnostic.file}, line ${diagnostic.line}, column ${diagnostic.column}`,
-                );
-                button.addEventListener('click', () => options.goTo(diagnostic));
-                return h('li', {}, button, `: ${diagnostic.message}`);
-              }),
+              diagnostics.map((diagnostic) =>
+                h('li', {}, placeButton(diagnostic), `: ${diagnostic.message}`),
+              ),
             ),
       ),
     );
@@ -258,6 +340,17 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
     );
   }
 
+  // Near "Run tests" and above the task list: either may be the part in view.
+  const staleNotes = [status, element].map((container) => {
+    const note = h(
+      'p',
+      { class: 'ws-stale-note', hidden: true },
+      'You changed your code since these results: they describe the code you ran before. Run the tests to check it again.',
+    );
+    container.insertBefore(note, container === element ? (listHeading.nextSibling as Node) : null);
+    return note;
+  });
+
   return {
     status,
     element,
@@ -276,27 +369,43 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
         ),
       );
     },
-    showRunning(runner) {
+    showRunning(runner, stop) {
       summary.dataset.tone = 'idle';
+      const stopButton = h('button', { type: 'button', class: 'ws-button ws-button-quiet ws-stop' }, 'Stop');
+      stopButton.addEventListener('click', () => {
+        stopButton.setAttribute('aria-disabled', 'true');
+        stop();
+      });
       replace(
         summary,
         h(
           'p',
-          {},
+          { class: 'ws-running' },
           runner
             ? `Running the tests in the ${runnerLabels[runner]}…`
             : 'Running the tests as soon as the test runner has started…',
+          ' ',
+          stopButton,
         ),
       );
     },
-    showResult({ outcome, runner, elapsedMs }) {
+    showResult({ outcome, runner, elapsedMs, typeErrors = [] }) {
+      // A wait too short to notice is not worth a word.
       const about = `Graded in ${(elapsedMs / 1000).toFixed(2)} s by the ${runnerLabels[runner]}.`;
       switch (outcome.kind) {
         case 'graded':
-          return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`);
+          return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`, typeErrors);
         case 'compile-error':
           return showCompileError(outcome.diagnostics, outcome.message);
         case 'stopped':
+          if (outcome.reason === 'learner') {
+            return showMessage(
+              'fail',
+              'You stopped the run.',
+              outcome.message,
+              'No task is graded from a stopped run. Run the tests again when you are ready.',
+            );
+          }
           return showMessage(
             'fail',
             outcome.test
@@ -313,6 +422,9 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
             'Run the tests again. If it keeps happening, choose the other runner above or reload the page, and please report it.',
           );
       }
+    },
+    setStale(stale) {
+      for (const note of staleNotes) note.hidden = !stale;
     },
     setHintsRevealed(task, count) {
       ladders.get(task)?.setRevealed(count);
