@@ -82,8 +82,12 @@ interface Loaded {
   raw: Map<string, string | null>;
 }
 
+/** The keys this store owns; other parts of the site keep their own keys under the same prefix (the theme). */
 const isDataKey = (key: string) =>
-  key.startsWith(PREFIX) && !key.startsWith(UNREADABLE_PREFIX) && key !== BACKUP_KEY;
+  key === META_KEY ||
+  key === LESSON_PROGRESS_KEY ||
+  key === PREFERENCES_KEY ||
+  key.startsWith(EXERCISE_PREFIX);
 
 function setAsideIn(
   backend: KeyValueStore,

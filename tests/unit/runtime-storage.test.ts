@@ -3,6 +3,8 @@ import { browserStore, type KeyValueStore, memoryStore } from '../../engine/runt
 import { LESSON_PROGRESS_KEY, readLessonProgress } from '../../engine/runtime/storage/lesson-progress.ts';
 import type { StoredProgress } from '../../engine/runtime/storage/schema.ts';
 import { type ExternalChange, MAX_IMPORT_CHARS, ProgressStore } from '../../engine/runtime/storage.ts';
+import { lastLessonStorageKey } from '../../site/lib/progress.ts';
+import { themeStorageKey } from '../../site/lib/theme.ts';
 
 const caching = {
   id: 'cache-aside',
@@ -356,6 +358,20 @@ describe('two tabs on one storage', () => {
     storage.deliver();
     return { storage, first, second };
   }
+
+  it('takes the theme or last lesson another tab stored for what they are, not for unreadable progress', () => {
+    const storage = sharedStorage();
+    const workspace = ProgressStore.open(storage.tab());
+    const failures: unknown[] = [];
+    workspace.onFailure((failure) => failures.push(failure));
+    const otherTab = storage.tab();
+    otherTab.setItem(themeStorageKey, 'dark');
+    otherTab.setItem(lastLessonStorageKey, 'dns');
+    storage.deliver();
+    expect(failures).toEqual([]);
+    expect([...storage.items.keys()].sort()).toEqual([lastLessonStorageKey, themeStorageKey]);
+    expect(ProgressStore.open(storage.tab()).loadFailures).toEqual([]);
+  });
 
   it("an older tab's hint reveal or run does not write its stale code over newer code", () => {
     const { storage, first, second } = twoTabs();
