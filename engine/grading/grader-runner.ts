@@ -2,6 +2,7 @@ import { type File, getFn, setFn, type Test } from '@vitest/runner';
 import { getTests } from '@vitest/runner/utils';
 import { processError } from '@vitest/utils/error';
 import { VitestTestRunner } from 'vitest/runners';
+import { signPass, takeGradingKey } from './verdict.ts';
 
 /**
  * The test runner of every grader project. vitest leaves its own module on a global
@@ -12,6 +13,7 @@ import { VitestTestRunner } from 'vitest/runners';
  * ran to the end without throwing, and once a test has finished, its result is frozen so
  * that code running later cannot rewrite it either. Tests the code under test defines itself
  * fail: vitest places every test the grader file defines (includeTaskLocation), and only those.
+ * A pass is signed for the grading reporter (verdict.ts).
  */
 
 const TAMPERED =
@@ -26,6 +28,8 @@ export default class GraderRunner extends VitestTestRunner {
   /** Tests whose body ran to the end, and tests whose body threw, with what it threw. */
   readonly #completed = new WeakSet<Test>();
   readonly #failures = new WeakMap<Test, unknown>();
+  // Taken in the constructor: the runner is made before the setup files, the grader and learner code load.
+  readonly #gradingKey = takeGradingKey();
 
   onCollected(files: File[]): void {
     for (const test of files.flatMap((file) => getTests(file))) {
@@ -46,7 +50,7 @@ export default class GraderRunner extends VitestTestRunner {
     }
   }
 
-  async onAfterRunTask(test: Test): Promise<void> {
+  override async onAfterRunTask(test: Test): Promise<void> {
     await super.onAfterRunTask(test);
     const result = test.result;
     if (result?.state === 'pass' && (!this.#completed.has(test) || test.fails)) {
@@ -55,6 +59,7 @@ export default class GraderRunner extends VitestTestRunner {
       result.errors = [processError(failure === undefined ? new Error(TAMPERED) : failure)];
       if (result.state !== 'fail') throw new Error(`${TAMPERED} (test "${test.name}")`);
     }
+    if (result?.state === 'pass' && this.#gradingKey) test.meta.verdict = signPass(this.#gradingKey, test.id);
     // vitest reports a finished test a little later, in a batch: nothing may change it meanwhile.
     if (result) Object.freeze(result.errors);
     Object.freeze(result);

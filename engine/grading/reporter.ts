@@ -11,6 +11,7 @@ import {
   stripAnsi,
   toTestResult,
 } from './results.ts';
+import { issueGradingKey, signPass, UNSIGNED_PASS } from './verdict.ts';
 
 type UserConsoleLog = Parameters<NonNullable<Reporter['onUserConsoleLog']>>[0];
 
@@ -43,8 +44,20 @@ function suitesOf(test: TestCase): string[] {
   return names;
 }
 
-function rawTestOf(test: TestCase): RawTest {
+function rawTestOf(test: TestCase, gradingKey: string | undefined): RawTest {
   const result = test.result();
+  const forged =
+    result.state === 'passed' &&
+    gradingKey !== undefined &&
+    test.meta().verdict !== signPass(gradingKey, test.id);
+  if (forged)
+    return {
+      suites: suitesOf(test),
+      name: test.name,
+      state: 'fail',
+      errors: [{ message: UNSIGNED_PASS }],
+      durationMs: 0,
+    };
   return {
     suites: suitesOf(test),
     name: test.name,
@@ -58,7 +71,12 @@ function rawTestOf(test: TestCase): RawTest {
 /** Project names are "<exercise>" or "<exercise>:<implementation>". */
 export const exerciseOfProject = (project: string) => project.split(':')[0] ?? project;
 
-export function reportsOf(modules: ReadonlyArray<TestModule>, runtime: Runtime): Map<string, GradeReport> {
+/** Reports per project; with a grading key, a pass counts only if the grader runner signed it. */
+export function reportsOf(
+  modules: ReadonlyArray<TestModule>,
+  runtime: Runtime,
+  gradingKey?: string,
+): Map<string, GradeReport> {
   const reports = new Map<string, GradeReport>();
   for (const module of modules) {
     const project = module.project.name;
@@ -69,7 +87,9 @@ export function reportsOf(modules: ReadonlyArray<TestModule>, runtime: Runtime):
       tests: [],
       errors: [],
     };
-    report.tests.push(...Array.from(module.children.allTests(), rawTestOf).map(toTestResult));
+    report.tests.push(
+      ...Array.from(module.children.allTests(), (test) => rawTestOf(test, gradingKey)).map(toTestResult),
+    );
     report.errors.push(...module.errors().map((error) => stripAnsi(error.message)));
     reports.set(project, report);
   }
@@ -123,6 +143,8 @@ export default class GradingReporter implements Reporter {
   private finished: TestCase | undefined;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private readonly printed = new Map<string, string[]>();
+  // Issued before vitest starts its test threads, which inherit it (verdict.ts).
+  private readonly gradingKey = issueGradingKey();
 
   constructor(private readonly options: GradingReporterOptions = { print: true }) {}
 
@@ -194,7 +216,10 @@ export default class GradingReporter implements Reporter {
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string }>) {
     clearTimeout(this.watchdog);
-    const reports = withCrashes(reportsOf(modules, this.options.runtime ?? 'node'), unhandledErrors);
+    const reports = withCrashes(
+      reportsOf(modules, this.options.runtime ?? 'node', this.gradingKey),
+      unhandledErrors,
+    );
     this.options.onReports?.(reports);
     if (this.options.outputFile) {
       mkdirSync(dirname(this.options.outputFile), { recursive: true });

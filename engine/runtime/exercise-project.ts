@@ -31,6 +31,7 @@ export const ENGINE_FILES = [
   'engine/grading/results.ts',
   'engine/grading/seal-assertions.setup.ts',
   'engine/grading/seal-assertions.ts',
+  'engine/grading/verdict.ts',
 ] as const;
 
 /** The packages the project installs, at the exact versions the course pins. */
