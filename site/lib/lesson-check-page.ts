@@ -1,6 +1,6 @@
-import { LESSON_PROGRESS_KEY, readLessonProgress } from '../../engine/runtime/storage/lesson-progress.ts';
+import { readLessonProgress } from '../../engine/runtime/storage/lesson-progress.ts';
 import type { ProgressStore } from '../../engine/runtime/storage.ts';
-import { progressChangedEvent } from './progress.ts';
+import { onProgressChange, progressChangedEvent } from './progress.ts';
 
 /**
  * Brings a lesson check (LessonCheck.astro) to life: checks each answer, shows
@@ -58,8 +58,9 @@ export function startLessonCheck(section: HTMLElement): void {
       }
       const answer = form.dataset.answer ?? '';
       if (chosen.value !== answer) {
-        const right = form.querySelector(`input[value="${answer}"]`)?.closest('label')?.textContent?.trim();
-        show(form, 'wrong', `Not quite: the right answer is “${right}”.`);
+        const right =
+          form.querySelector(`input[value="${answer}"]`)?.closest('label')?.textContent?.trim() ?? '';
+        show(form, 'wrong', `Not quite: the right answer is “${right.replace(/[.?!]$/, '')}”.`);
         return;
       }
       const number = Number(form.dataset.question);
@@ -85,9 +86,7 @@ export function startLessonCheck(section: HTMLElement): void {
 
   showSaved();
   // Another tab answered some of these questions.
-  window.addEventListener('storage', (event) => {
-    if (event.key === LESSON_PROGRESS_KEY || event.key === null) showSaved();
-  });
+  onProgressChange(showSaved);
 }
 
 function localStorageOrNothing(): Storage | undefined {

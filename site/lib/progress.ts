@@ -1,10 +1,12 @@
+import { LESSON_PROGRESS_KEY } from '../../engine/runtime/storage/lesson-progress.ts';
+
 /**
  * Reads which lessons a learner has completed from the progress record the
  * workspace keeps in localStorage. Anything missing or malformed counts as
  * "not completed": a broken record must never break navigation.
  */
 
-export const progressStorageKey = 'request-journey:v1:progress';
+export const progressStorageKey = LESSON_PROGRESS_KEY;
 
 /** Dispatched on `window` by whoever updates the record, so open pages refresh their ticks. */
 export const progressChangedEvent = 'request-journey:progress-changed';
@@ -60,4 +62,21 @@ export function continueLesson(
 export function courseProgressText(courseOrder: readonly string[], completed: ReadonlySet<string>): string {
   const done = courseOrder.filter((slug) => completed.has(slug)).length;
   return `${done} of ${courseOrder.length} lessons complete`;
+}
+
+/** The stored progress record as text; null where there is none or storage is blocked. */
+export function storedProgress(): string | null {
+  try {
+    return localStorage.getItem(progressStorageKey);
+  } catch {
+    return null;
+  }
+}
+
+/** Calls `show` whenever lesson progress changes, in this page or in another tab. */
+export function onProgressChange(show: () => void): void {
+  window.addEventListener(progressChangedEvent, show);
+  window.addEventListener('storage', (event) => {
+    if (event.key === progressStorageKey || event.key === null) show();
+  });
 }

@@ -2,7 +2,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressStorageKey } from '../../site/lib/progress.ts';
 import { axeViolations } from './axe.ts';
-import { newContext, openSite, type SiteUnderTest } from './site.browser.ts';
+import { type ContextOptions, openSite, type SiteUnderTest } from './site.browser.ts';
+import { onFreshPage } from './site-page.ts';
 
 /**
  * Lessons with no exercise end with a check: a few questions that complete the lesson. Answered
@@ -20,17 +21,8 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function withPage<T>(
-  options: Parameters<typeof newContext>[1],
-  use: (page: Page) => Promise<T>,
-): Promise<T> {
-  const context = await newContext(site.browser, options);
-  try {
-    return await use(await context.newPage());
-  } finally {
-    await context.close();
-  }
-}
+const withPage = <T>(options: ContextOptions, use: (page: Page) => Promise<T>) =>
+  onFreshPage(site, options, use);
 
 const question = (page: Page, number: number) => page.locator(`form[data-question="${number}"]`);
 
@@ -66,7 +58,7 @@ describe('a lesson check', () => {
       await answer(page, 1, right === 1 ? 2 : 1);
       expect(await question(page, 1).getAttribute('data-state')).toBe('wrong');
       expect(await question(page, 1).locator('[data-verdict]').textContent()).toMatch(
-        /^Not quite: the right answer is “.+”\.$/,
+        /^Not quite: the right answer is “.+[^.]”\.$/,
       );
       expect(await question(page, 1).locator('[data-explanation]').isVisible()).toBe(true);
       expect(await page.locator('[data-check-progress]').textContent()).toBe(

@@ -6,12 +6,14 @@ import { themeStorageKey } from '../../site/lib/theme.ts';
 import { axeViolations } from './axe.ts';
 import {
   type ColorScheme,
+  type ContextOptions,
   desktop,
   newContext,
   openSite,
   phone,
   type SiteUnderTest,
 } from './site.browser.ts';
+import { onFreshPage } from './site-page.ts';
 
 /** The course site as a learner meets it: built, served, and driven in real Chromium. */
 
@@ -37,17 +39,8 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function withPage<T>(
-  options: Parameters<typeof newContext>[1],
-  use: (page: Page) => Promise<T>,
-): Promise<T> {
-  const context = await newContext(site.browser, options);
-  try {
-    return await use(await context.newPage());
-  } finally {
-    await context.close();
-  }
-}
+const withPage = <T>(options: ContextOptions, use: (page: Page) => Promise<T>) =>
+  onFreshPage(site, options, use);
 
 describe('every page', () => {
   it('finds the course outline with every phase and at least one lesson', () => {
