@@ -24,7 +24,7 @@ const requests: fc.Arbitrary<RequestSpec> = fc.oneof(
   { arbitrary: id.map((i) => ({ path: `/products/${i}` })), weight: 4 },
   {
     arbitrary: fc
-      .constantFrom('abc', '2.5', '-1', '7x', '1e2', '2147483648', '%27%20OR%201=1')
+      .constantFrom('abc', '2.5', '-1', '0', '7x', '1e2', '2147483648', '%27%20OR%201=1')
       .map((raw) => ({ path: `/products/${raw}` })),
     weight: 2,
   },
@@ -116,7 +116,7 @@ export async function playRequests(
         const read = await send(spec);
         const wrongBody =
           want.body === undefined
-            ? typeof (read.json as { error?: unknown } | undefined)?.error !== 'string'
+            ? !(read.json as { error?: unknown } | undefined)?.error
             : !same(normalised(read.json), normalised(want.body));
         if (read.status !== want.status || wrongBody) {
           throw new Error(

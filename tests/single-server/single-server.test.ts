@@ -224,16 +224,35 @@ function expectError(read: ReadResponse, status: number | number[], what: string
     fail(`${what} answered ${responseLine(read)}; expected ${allowed.join(' or ')}: ${why}`);
   }
   const body = read.json as { error?: unknown } | undefined;
-  if (!read.isJson || body === null || typeof body !== 'object' || typeof body.error !== 'string') {
+  if (
+    !read.isJson ||
+    body === null ||
+    typeof body !== 'object' ||
+    typeof body.error !== 'string' ||
+    body.error.trim() === ''
+  ) {
     fail(
-      `${what} answered ${responseLine(read)}: the status is right, but an error must be a JSON object with a ` +
-        'string "error" ({"error": "product 9 does not exist"}), so a client can show what went wrong.',
+      `${what} answered ${responseLine(read)}: the status is right, but an error must be a JSON object whose ` +
+        '"error" says what went wrong ({"error": "product 9 does not exist"}), so a client can show it.',
     );
   }
   if (read.mediaType !== 'application/json') {
     fail(
       `${what} answered with Content-Type ${read.mediaType || '(none)'}: JSON must be sent as ` +
         'application/json, or clients and proxies treat it as text. Response.json(body, { status }) sets it.',
+    );
+  }
+}
+
+/** A 405 must say which methods the route has (RFC 9110: the Allow header is required on a 405). */
+function expectAllow(read: ReadResponse, methods: string[], what: string) {
+  if (read.status !== 405) return;
+  const allow = (read.headers.get('allow') ?? '').split(',').map((m) => m.trim().toUpperCase());
+  const missing = methods.filter((m) => !allow.includes(m));
+  if (missing.length > 0) {
+    fail(
+      `${what} answered 405 with Allow: ${read.headers.get('allow') ?? '(none)'}. A 405 must list the methods the ` +
+        `route has (RFC 9110 requires the Allow header): here ${methods.join(', ')}.`,
     );
   }
 }
@@ -404,20 +423,35 @@ describe('task 2: Answer like an HTTP API', () => {
 
   it('a missing product is a 404 with a JSON error', async () => {
     const w = await start('task 2 missing');
-    const spec = { path: `/products/${w.h.missingId}` };
-    const read = await send(w, spec);
-    expectError(
-      read,
-      404,
-      requestLine(spec),
-      `there is no product ${w.h.missingId}. A 200 with [] or null tells clients and caches that the request ` +
-        'succeeded, and a search engine indexes an empty page.',
-    );
+    // 2147483647 is the largest id PostgreSQL's integer holds: well formed, and missing.
+    for (const id of [w.h.missingId, 2_147_483_647]) {
+      const spec = { path: `/products/${id}` };
+      expectError(
+        await send(w, spec),
+        404,
+        requestLine(spec),
+        `there is no product ${id}. A 200 with [] or null tells clients and caches that the request ` +
+          'succeeded, and a search engine indexes an empty page.',
+      );
+    }
+  });
+
+  it('a search without a category is a 400 with a JSON error', async () => {
+    const w = await start('task 2 search');
+    for (const path of ['/products', '/products?category=']) {
+      expectError(
+        await send(w, { path }),
+        400,
+        `GET ${path}`,
+        'the search needs a category. Without the check, the query compares category = NULL (or with an empty ' +
+          "string), matches nothing and answers 200 [], which hides the client's mistake.",
+      );
+    }
   });
 
   it('a malformed id is a 400 with a JSON error', async () => {
     const w = await start('task 2 malformed');
-    for (const raw of ['abc', '1.5', '-3', '12abc', '1e3', '0x1A', '2147483648', '99999999999']) {
+    for (const raw of ['abc', '1.5', '-3', '0', '12abc', '1e3', '0x1A', '2147483648', '99999999999']) {
       const spec = { path: `/products/${raw}` };
       const read = await send(w, spec);
       const why =
@@ -437,6 +471,8 @@ describe('task 2: Answer like an HTTP API', () => {
       { product: first, body: { price_cents: first.price_cents + 100 } },
       { product: first, body: { stock: 0 } },
       { product: second, body: { price_cents: 0, stock: second.stock + 7 } },
+      // The largest number PostgreSQL's integer holds is a valid stock.
+      { product: second, body: { stock: 2_147_483_647 } },
     ];
     for (const { product, body } of changes) {
       const before = (await w.h.db.products()).find((p) => p.id === product.id) as Product;
@@ -465,6 +501,8 @@ describe('task 2: Answer like an HTTP API', () => {
     const bodies: Array<{ body: unknown; why: string }> = [
       { body: 'price_cents=1299', why: 'the body is not JSON' },
       { body: [], why: 'a JSON array is not an object of changes' },
+      { body: 'null', why: 'null is not an object of changes' },
+      { body: { stock: 1, id: 99 }, why: 'only price_cents and stock can be changed: not the id' },
       { body: {}, why: 'there is nothing to change' },
       { body: { price_cents: -500 }, why: 'a price cannot be negative' },
       { body: { price_cents: 12.5 }, why: 'price_cents is a whole number of cents' },
@@ -493,6 +531,11 @@ describe('task 2: Answer like an HTTP API', () => {
     const product = w.random.pick(w.h.catalogue);
     const cases: Array<{ spec: RequestSpec; status: number[]; why: string }> = [
       { spec: { path: '/orders/1' }, status: [404], why: 'this API has no /orders route' },
+      {
+        spec: { path: `/api/products/${product.id}` },
+        status: [404],
+        why: 'the route is /products/:id, from the root of the path',
+      },
       { spec: { path: `/products/${product.id}/reviews` }, status: [404], why: 'there is no such route' },
       {
         spec: { method: 'DELETE', path: `/products/${product.id}` },
@@ -506,7 +549,9 @@ describe('task 2: Answer like an HTTP API', () => {
       },
     ];
     for (const { spec, status, why } of cases) {
-      expectError(await send(w, spec), status, requestLine(spec), why);
+      const read = await send(w, spec);
+      expectError(read, status, requestLine(spec), why);
+      expectAllow(read, spec.path.startsWith('/products/') ? ['GET', 'PATCH'] : ['GET'], requestLine(spec));
     }
     await expectTablesIntact(w.h, products, 'those requests');
   });
@@ -606,6 +651,13 @@ describe('task 3: Fail without leaking', () => {
         'overload, not a bug: 503 Service Unavailable (with Retry-After) tells clients and load balancers to try ' +
         'again later; a 500 pages someone for a bug that is not there.',
     );
+    const retryAfter = read.headers.get('retry-after') ?? '';
+    if (!/^\d+$/.test(retryAfter) && Number.isNaN(Date.parse(retryAfter))) {
+      fail(
+        `The 503 came with Retry-After: ${retryAfter || '(none)'}. Say when to come back (Retry-After: 1, in ` +
+          'seconds, or an HTTP date): without it clients and proxies retry at once and add to the overload.',
+      );
+    }
     if (w.h.logged.length === logged) {
       fail(
         `The 503 was not reported through deps.onError: a pool that runs dry is exactly what your log must show.`,
