@@ -54,11 +54,12 @@ const QUIET_TURNS = 20;
  */
 const QUIET_TURNS_WHEN_COUNTED = 2;
 
+/** Where the engine keeps its count (looked up once: settle() asks on every turn). */
+const MACROTASK_TRACKER = Symbol.for('request-journey:macrotask-tracker');
+
 /** The engine's count of real macrotasks scheduled and not yet run, where it keeps one. */
 function pendingMacrotasks(): number | undefined {
-  const tracker = (globalThis as Record<symbol, { pending?: unknown } | undefined>)[
-    Symbol.for('request-journey:macrotask-tracker')
-  ];
+  const tracker = (globalThis as Record<symbol, { pending?: unknown } | undefined>)[MACROTASK_TRACKER];
   return typeof tracker?.pending === 'number' ? tracker.pending : undefined;
 }
 /** A bound for code that never goes quiet (a zero-delay timer that re-arms itself forever). */
