@@ -141,6 +141,10 @@ describe('a lesson check', () => {
       expect(await page.locator('[data-lesson-check]').count()).toBe(0);
       await page.goto(site.url('/lessons/stateless-servers/'));
       expect(await page.locator('[data-lesson-check]').count()).toBe(1);
+      expect(await page.locator('.lesson-header .meta').textContent()).toContain('ends with a short check');
+      await page.goto(site.url('/phases/3/'));
+      const stateless = page.locator('.phase-lessons li', { hasText: 'Stateless servers' });
+      expect(await stateless.locator('.meta').textContent()).toContain('short check');
     });
   });
 });
