@@ -15,6 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import { onTestFinished } from 'vitest';
 import { backends } from '../support/backends';
 import { type InFlight, inFlight, settleWaitsFor } from '../support/settle';
+import { withinMs } from '../support/within';
 import type { Product, ProductRow, SimulatedPostgres, SimulatedRedis } from './harness';
 import {
   CREATE_PRODUCTS,
@@ -30,18 +31,6 @@ type AnyFunction = (...args: unknown[]) => unknown;
 interface Closable {
   /** Ends this test's connections and removes its keys and schema from the real server. */
   close(): Promise<void>;
-}
-
-/** Waits for `work`, but no longer than `ms` (real time): cleaning up must not hang the grader. */
-async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 /** A name no other test (or grading run) uses at the same time. */

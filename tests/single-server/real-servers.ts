@@ -12,6 +12,7 @@ import type { PoolClient } from 'pg';
 import { onTestFinished } from 'vitest';
 import { inFlight, settleWaitsFor } from '../support/settle';
 import { type Query, statementLog } from '../support/statement-log';
+import { withinMs } from '../support/within';
 import {
   CREATE_TABLES,
   CUSTOMERS,
@@ -21,18 +22,6 @@ import {
   type Statement,
 } from './harness';
 import { countingPool } from './simulation';
-
-/** Waits for `work`, but no longer than `ms` (real time): cleaning up must not hang the grader. */
-async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-}
 
 /** The columns of `CREATE INDEX ... USING btree (category, id)`, as pg_indexes shows it. */
 function indexColumns(definition: string): string[] {
