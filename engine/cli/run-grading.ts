@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Reporter } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { courseRoot, loadCourse } from '../course/course.ts';
+import type { HintLadder } from '../grading/format.ts';
 import type { Backends } from '../grading/projects.ts';
 import GradingReporter from '../grading/reporter.ts';
 import { type GradeReport, taskOutcomes } from '../grading/results.ts';
@@ -19,6 +21,14 @@ export interface GradingRun {
   /** vitest project names (or patterns) to run. */
   projects: string[];
   watch?: boolean;
+  /** Print the progress table and the first failure (default: yes). */
+  print?: boolean;
+  /** Which hint the failure view shows (default: the first). */
+  hints?: HintLadder;
+  /** Words printed after each run's results, such as what to do next. */
+  epilogue?: (reports: Map<string, GradeReport>) => string | undefined;
+  /** In watch mode, what is watched, as the learner would name it (e.g. "exercises/cache-aside/"). */
+  watching?: string;
 }
 
 export interface GradingOutcome {
@@ -38,10 +48,35 @@ export function noTaskFails(reports: Map<string, GradeReport>): boolean {
   });
 }
 
+/**
+ * Around each run's results: the epilogue after them, and in watch mode a clean screen before each run
+ * (a separator when the output is not a terminal) and a last line that says what is watched and how to
+ * leave. The keys are vitest's own watch shortcuts.
+ */
+function framing(run: GradingRun, reports: () => Map<string, GradeReport>): Reporter {
+  return {
+    onTestRunStart() {
+      if (!run.watch) return;
+      if (process.stdout.isTTY) console.clear();
+      else console.log(`\n${'─'.repeat(60)}`);
+    },
+    onTestRunEnd() {
+      const epilogue = run.epilogue?.(reports());
+      if (epilogue) console.log(`${epilogue}\n`);
+      if (run.watch) {
+        console.log(
+          `Watching ${run.watching ?? 'your exercises'}: save a file to grade again. Enter grades now; q or Ctrl+C quits.`,
+        );
+      }
+    },
+  };
+}
+
 export async function runGrading(run: GradingRun): Promise<GradingOutcome> {
   let reports = new Map<string, GradeReport>();
   const reporter = new GradingReporter({
-    print: true,
+    print: run.print ?? true,
+    ...(run.hints && { hints: run.hints }),
     onReports: (all) => {
       reports = all;
     },
@@ -51,7 +86,7 @@ export async function runGrading(run: GradingRun): Promise<GradingOutcome> {
     config: join(courseRoot, run.config),
     project: run.projects,
     watch: run.watch ?? false,
-    reporters: [reporter],
+    reporters: [reporter, framing(run, () => reports)],
   });
   if (run.watch) return { reports, noTaskFails: false };
   await vitest.close();
@@ -72,6 +107,8 @@ export interface GradingArguments {
   exercises: string[];
   watch: boolean;
   seed: string | undefined;
+  /** Exit 0 when the only news is unfinished tasks (exercise folders' npm test); CI leaves it off. */
+  unfinishedOk: boolean;
 }
 
 /**
@@ -81,9 +118,12 @@ export interface GradingArguments {
 export function parseGradingArguments(
   args: readonly string[],
   usage: string,
-  options: { watch: boolean; known: readonly string[] },
+  options: { watch: boolean; unfinishedOk?: boolean; known: readonly string[] },
 ): GradingArguments | { exitCode: 0 | 2; print: string } {
-  let parsed: { values: { watch?: boolean; seed?: string; help?: boolean }; positionals: string[] };
+  let parsed: {
+    values: { watch?: boolean; seed?: string; help?: boolean; 'unfinished-ok'?: boolean };
+    positionals: string[];
+  };
   try {
     parsed = parseArgs({
       args: [...args],
@@ -91,6 +131,7 @@ export function parseGradingArguments(
         watch: { type: 'boolean', short: 'w', default: false },
         seed: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        'unfinished-ok': { type: 'boolean', default: false },
       },
       allowPositionals: true,
     });
@@ -103,6 +144,8 @@ export function parseGradingArguments(
   if (values.help) return { exitCode: 0, print: usage };
   if (values.watch && !options.watch)
     return { exitCode: 2, print: `--watch is not available here.\n\n${usage}` };
+  if (values['unfinished-ok'] && !options.unfinishedOk)
+    return { exitCode: 2, print: `--unfinished-ok is not available here.\n\n${usage}` };
   if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
     return {
       exitCode: 2,
@@ -120,6 +163,7 @@ export function parseGradingArguments(
     exercises: positionals.length > 0 ? [...positionals] : [...options.known],
     watch: values.watch ?? false,
     seed: values.seed,
+    unfinishedOk: values['unfinished-ok'] ?? false,
   };
 }
 
@@ -127,7 +171,7 @@ export function parseGradingArguments(
  * The command line every grading command shares: exercise names, --seed (passed on to the
  * vitest config through GRADER_SEED), --help, and --watch where the command offers it.
  */
-export function gradingCommandLine(usage: string, options: { watch: boolean }) {
+export function gradingCommandLine(usage: string, options: { watch: boolean; unfinishedOk?: boolean }) {
   const known = loadCourse().map((exercise) => exercise.manifest.id);
   const parsed = parseGradingArguments(process.argv.slice(2), usage, { ...options, known });
   if ('exitCode' in parsed) {
@@ -136,5 +180,5 @@ export function gradingCommandLine(usage: string, options: { watch: boolean }) {
     process.exit(parsed.exitCode);
   }
   if (parsed.seed !== undefined) process.env.GRADER_SEED = parsed.seed;
-  return { exercises: parsed.exercises, watch: parsed.watch };
+  return { exercises: parsed.exercises, watch: parsed.watch, unfinishedOk: parsed.unfinishedOk };
 }

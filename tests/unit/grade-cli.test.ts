@@ -6,15 +6,17 @@ import { courseRoot } from '../../engine/course/course.ts';
 
 const usage = 'USAGE: npm run grade -- [exercise...] [--seed N] [--watch]';
 const known = ['cache-aside', 'load-balancer'];
-const parse = (args: string[], watch = true) => parseGradingArguments(args, usage, { watch, known });
+const parse = (args: string[], watch = true) =>
+  parseGradingArguments(args, usage, { watch, unfinishedOk: watch, known });
 
 describe('the grading command line', () => {
   it('reads exercises, --seed and --watch', () => {
-    expect(parse([])).toEqual({ exercises: known, watch: false, seed: undefined });
-    expect(parse(['load-balancer', '--seed', '42', '-w'])).toEqual({
+    expect(parse([])).toEqual({ exercises: known, watch: false, seed: undefined, unfinishedOk: false });
+    expect(parse(['load-balancer', '--seed', '42', '-w', '--unfinished-ok'])).toEqual({
       exercises: ['load-balancer'],
       watch: true,
       seed: '42',
+      unfinishedOk: true,
     });
     expect(parse(['--help'])).toEqual({ exitCode: 0, print: usage });
   });
@@ -24,6 +26,10 @@ describe('the grading command line', () => {
     expect(parse(['--watch'], false)).toEqual({
       exitCode: 2,
       print: `--watch is not available here.\n\n${usage}`,
+    });
+    expect(parse(['--unfinished-ok'], false)).toEqual({
+      exitCode: 2,
+      print: `--unfinished-ok is not available here.\n\n${usage}`,
     });
     expect(parse(['--seed'])).toMatchObject({ exitCode: 2, print: expect.stringContaining(usage) });
     expect(parse(['--seed', 'abc'])).toMatchObject({
