@@ -8,7 +8,7 @@ import { type ReadResponse, type RequestSpec, requestLine, responseLine } from '
 import { checkScenarios } from '../support/property';
 import { CATEGORIES, type Harness, type Product } from './harness';
 
-const RUNS = 25;
+const RUNS = 15;
 const MISSING_ID = 404;
 
 const id = fc.oneof(
@@ -101,15 +101,21 @@ function normalised(value: unknown): unknown {
   return Object.fromEntries(['id', 'name', 'category', 'price_cents', 'stock'].map((key) => [key, row[key]]));
 }
 
-export async function playRequests(
-  label: string,
-  h: Harness,
-  send: (spec: RequestSpec) => Promise<ReadResponse>,
-): Promise<void> {
+/** A fresh database, pool and API for one scenario, so that nothing one scenario did reaches the next. */
+export interface ScenarioWorld {
+  h: Harness;
+  /** Sends one request and waits for its answer. */
+  send: (spec: RequestSpec) => Promise<ReadResponse>;
+  /** Sends the requests at once and waits for every answer. */
+  sendAll: (specs: RequestSpec[]) => Promise<ReadResponse[]>;
+}
+
+export async function playRequests(label: string, newWorld: () => Promise<ScenarioWorld>): Promise<void> {
   await checkScenarios(
     label,
     fc.array(requests, { minLength: 1, maxLength: 6 }),
     async (sequence) => {
+      const { h, send } = await newWorld();
       const products = new Map((await h.db.products()).map((p) => [p.id, p]));
       for (const [index, spec] of sequence.entries()) {
         const want = expected(spec, products);
@@ -129,6 +135,60 @@ export async function playRequests(
     {
       runs: RUNS,
       explain: (sequence) => sequence.map((spec, i) => `  ${i + 1}. ${requestLine(spec)}`).join('\n'),
+    },
+  );
+}
+
+/**
+ * Random batches of concurrent requests, some while the database drops every statement. However the
+ * requests interleave and fail, no batch may leave a connection checked out or released twice, and a
+ * pool of five that gets its connections back never makes a request wait out its timeout.
+ */
+export async function playConcurrentBatches(
+  label: string,
+  newWorld: () => Promise<ScenarioWorld>,
+): Promise<void> {
+  const batch = fc.record({
+    failing: fc.boolean(),
+    requests: fc.array(requests, { minLength: 1, maxLength: 12 }),
+  });
+  await checkScenarios(
+    label,
+    fc.array(batch, { minLength: 1, maxLength: 3 }),
+    async (batches) => {
+      const { h, sendAll } = await newWorld();
+      for (const [index, { failing, requests: specs }] of batches.entries()) {
+        const failure = failing ? h.db.fail(/./) : undefined;
+        const reads = await sendAll(specs);
+        failure?.stop();
+        const { checkedOut, misuse, timedOut } = h.db.use;
+        const busy = reads.findIndex((read) => read.status === 503);
+        const where = `After batch ${index + 1}`;
+        if (misuse.length > 0)
+          throw new Error(`${where}, node-postgres threw "${misuse[0]}" (a client released twice).`);
+        if (checkedOut > 0) {
+          throw new Error(
+            `${where}, ${checkedOut} connection(s) were still checked out, although every request had been answered.`,
+          );
+        }
+        if (busy >= 0 || timedOut > 0) {
+          throw new Error(
+            `${where}, ${requestLine(specs[busy] ?? (specs[0] as RequestSpec))} waited out the pool's timeout although ` +
+              'no request was slow: connections were held while waiting for another, or never given back.',
+          );
+        }
+      }
+    },
+    {
+      runs: 15,
+      explain: (batches) =>
+        batches
+          .map(
+            ({ failing, requests: specs }, i) =>
+              `  batch ${i + 1}${failing ? ', while PostgreSQL drops every statement' : ''}, all at once:\n` +
+              specs.map((spec) => `     ${requestLine(spec)}`).join('\n'),
+          )
+          .join('\n'),
     },
   );
 }

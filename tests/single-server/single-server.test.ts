@@ -21,7 +21,7 @@ import {
   type ProductApi,
   type Statement,
 } from './harness';
-import { playRequests } from './scenarios';
+import { playConcurrentBatches, playRequests, type ScenarioWorld } from './scenarios';
 
 // ---------------------------------------------------------------------------------------------------------
 // Setup: a fresh database, pool and fake clock for every test.
@@ -163,6 +163,23 @@ async function send(w: World, spec: RequestSpec): Promise<ReadResponse> {
     );
   }
   return answer(w.h, spec, call, since);
+}
+
+/** A fresh world for one random scenario (the clock stays the test's own). */
+async function scenarioWorld(label: string): Promise<ScenarioWorld> {
+  clock ??= installFakeClock();
+  const h = await createHarness(graderRandom(`${label}:catalogue`));
+  const w: World = { h, api: createProductApi(h.deps), clock, random: graderRandom(label) };
+  return {
+    h,
+    send: (spec) => send(w, spec),
+    sendAll: async (specs) => {
+      const since = h.db.statements.length;
+      const calls = specs.map((spec) => started(w.api, spec));
+      await finish(calls);
+      return Promise.all(calls.map((call, i) => answer(h, specs[i] as RequestSpec, call, since)));
+    },
+  };
 }
 
 /** The products a search for this category should return, in id order. */
@@ -557,8 +574,7 @@ describe('task 2: Answer like an HTTP API', () => {
   });
 
   it('random requests answer as the API should', async () => {
-    const w = await start('task 2 scenarios');
-    await playRequests('task 2 scenarios', w.h, (spec) => send(w, spec));
+    await playRequests('task 2 scenarios', () => scenarioWorld('task 2 scenarios'));
   });
 });
 
@@ -759,6 +775,9 @@ describe('task 4: Give every connection back', () => {
     }
     if (checkedOut > 0)
       fail(`After 50 concurrent requests, ${checkedOut} connection(s) were never released.`);
+  });
+  it('random batches of concurrent requests, some while the database fails, give every connection back', async () => {
+    await playConcurrentBatches('task 4 scenarios', () => scenarioWorld('task 4 scenarios'));
   });
 });
 
