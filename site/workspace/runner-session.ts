@@ -4,7 +4,9 @@ import {
   chooseRunner,
   type RunnerNotice,
   type RunnerPreference,
+  sessionBootVerdicts,
 } from '../../engine/runtime/choose-runner.ts';
+import { crashedRunMessage } from '../../engine/runtime/crash-marker.ts';
 import type {
   GradeOutcome,
   GradeRequest,
@@ -13,7 +15,7 @@ import type {
   WarmUpRequest,
 } from '../../engine/runtime/runner.ts';
 import type { WebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
-import { createWorkerRunner } from '../../engine/runtime/worker-runner.ts';
+import { createPageWorkerRunner, pageCrashMarker } from './page-worker-runner.ts';
 
 /**
  * Which runner grades this page's runs, as the learner prefers: the choice is
@@ -34,12 +36,21 @@ export interface RunnerState {
   active?: RunnerKind;
   /** Why the WebContainer is not used although it could have been. */
   notice?: RunnerNotice;
+  /** The last run of this exercise crashed the tab (found by its crash marker): what to tell the learner. */
+  crashed?: string;
+}
+
+export interface SessionRun {
+  outcome: GradeOutcome;
+  runner: RunnerKind;
+  /** How long the run waited for a runner to be chosen (a WebContainer booting), apart from grading. */
+  waitedMs: number;
 }
 
 export interface RunnerSession {
   state(): RunnerState;
   setPreference(preference: RunnerPreference): void;
-  grade(request: GradeRequest): Promise<{ outcome: GradeOutcome; runner: RunnerKind }>;
+  grade(request: GradeRequest): Promise<SessionRun>;
   /** Stops the run in progress (the Stop button). */
   stop(): void;
   /** Raw output of WebContainer runs, for the terminal panel. */
@@ -60,6 +71,14 @@ export function createRunnerSession(
   let chosen: Promise<Runner>;
   let runner: Runner | undefined;
   const outputListeners = new Set<(chunk: string) => void>();
+  const verdicts = sessionBootVerdicts();
+  // The run a crash of this tab interrupted: told on its exercise's page.
+  const leftover = pageCrashMarker.takeLeftover();
+  if (leftover) {
+    void warmUp().then(({ manifest }) => {
+      if (leftover.exercise === manifest.id) update({ ...state, crashed: crashedRunMessage(leftover) });
+    });
+  }
 
   function choose(): void {
     runner?.dispose();
@@ -70,7 +89,8 @@ export function createRunnerSession(
       preference: wanted,
       environment: browserEnvironment(),
       webContainer: lazyWebContainerRunner,
-      worker: () => createWorkerRunner(),
+      worker: createPageWorkerRunner,
+      verdicts,
     }).then((choice) => {
       // A newer preference replaced this choice while it was being made.
       if (state.preference !== wanted) {
@@ -85,7 +105,7 @@ export function createRunnerSession(
       void warmUp().then((request) => chosenRunner.warmUp?.(request));
       // For the end-to-end tests: how long choosing took (the fallback must come within 5 s).
       performance.measure('workspace:runner-choice', 'workspace:runner-choice');
-      update({ preference: wanted, active: runner.kind, notice: choice.notice });
+      update({ ...state, preference: wanted, active: runner.kind, notice: choice.notice });
       return runner;
     });
   }
@@ -100,12 +120,20 @@ export function createRunnerSession(
     state: () => state,
     setPreference(next) {
       if (next === state.preference) return;
-      update({ preference: next });
+      update({ preference: next, ...(state.crashed && { crashed: state.crashed }) });
       choose();
     },
     async grade(request) {
+      const asked = performance.now();
       const used = await chosen;
-      return { outcome: await used.grade(request), runner: used.kind };
+      const waitedMs = performance.now() - asked;
+      const outcome = await used.grade(request);
+      // A new run answers what the crash left to say.
+      if (state.crashed) {
+        const { crashed: _told, ...rest } = state;
+        update(rest);
+      }
+      return { outcome, runner: used.kind, waitedMs };
     },
     stop: () => runner?.stop?.(),
     onOutput: (listener) => void outputListeners.add(listener),

@@ -6,7 +6,8 @@ import { createRunTerminal } from './run-terminal.ts';
 /**
  * The workspace's command bar: "Run tests", which runner grades (the active
  * one shown, the learner's choice beside it), the one-line notice when the
- * WebContainer could not be used, and the WebContainer's raw output.
+ * WebContainer could not be used, word that the last run crashed the tab, and
+ * the WebContainer's raw output.
  */
 
 export interface RunnerBar {
@@ -38,6 +39,8 @@ export function createRunnerBar(
   select.addEventListener('change', () => onPreference(select.value as RunnerPreference));
   const active = h('span', { class: 'ws-runner-active', role: 'status' });
   const notice = h('details', { class: 'ws-runner-notice', hidden: true });
+  // Said once, on the page that loads after a run crashed the tab.
+  const crashed = h('p', { class: 'ws-runner-notice ws-runner-crashed', role: 'alert', hidden: true });
   const terminal = createRunTerminal();
   terminal.element.hidden = true;
 
@@ -52,6 +55,7 @@ export function createRunnerBar(
       select,
       active,
     ),
+    crashed,
     notice,
     terminal.element,
   );
@@ -80,6 +84,8 @@ export function createRunnerBar(
         );
       }
       terminal.element.hidden = state.active !== 'webcontainer';
+      crashed.hidden = !state.crashed;
+      crashed.textContent = state.crashed ?? '';
     },
     setRunning(running) {
       runButton.setAttribute('aria-disabled', String(running));

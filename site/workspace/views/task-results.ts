@@ -26,6 +26,8 @@ export interface RunResult {
   runner: RunnerKind;
   /** Grading time, without the wait for a runner. */
   elapsedMs: number;
+  /** How long the run waited for a runner to be chosen (a WebContainer booting) before grading. */
+  waitedMs?: number;
   /** Type errors the editor marks in the learner's code now: the likely cause when tests fail. */
   typeErrors?: readonly Diagnostic[];
 }
@@ -389,9 +391,10 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
         ),
       );
     },
-    showResult({ outcome, runner, elapsedMs, typeErrors = [] }) {
+    showResult({ outcome, runner, elapsedMs, waitedMs = 0, typeErrors = [] }) {
       // A wait too short to notice is not worth a word.
-      const about = `Graded in ${(elapsedMs / 1000).toFixed(2)} s by the ${runnerLabels[runner]}.`;
+      const waited = waitedMs >= 50 ? ` (waited ${(waitedMs / 1000).toFixed(1)} s for the runner)` : '';
+      const about = `Graded in ${(elapsedMs / 1000).toFixed(2)} s${waited} by the ${runnerLabels[runner]}.`;
       switch (outcome.kind) {
         case 'graded':
           return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`, typeErrors);
