@@ -123,6 +123,25 @@ describe('a lesson check', () => {
     });
   });
 
+  it('says so when the browser will not save the answers, and still checks them', async () => {
+    await withPage({}, async (page) => {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.addInitScript(() => {
+        Storage.prototype.setItem = () => {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      });
+      await page.goto(site.url('/lessons/api-gateway/'));
+      await answer(page, 1, await rightChoice(page, 1));
+      expect(await question(page, 1).getAttribute('data-state')).toBe('right');
+      await expect
+        .poll(() => page.locator('[data-check-progress]').textContent())
+        .toMatch(/^1 of \d answered right\. This browser's storage for the course is full/);
+      expect(errors).toEqual([]);
+    });
+  });
+
   it('shows every answer and explanation without JavaScript, with nothing to press', async () => {
     await withPage({ javaScriptEnabled: false }, async (page) => {
       await page.goto(site.url('/lessons/observability/'));
