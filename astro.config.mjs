@@ -1,5 +1,6 @@
 // @ts-check
 import mdx from '@astrojs/mdx';
+import AstroPWA from '@vite-pwa/astro';
 import { defineConfig } from 'astro/config';
 import {
   graderWorkerOptimizeDeps,
@@ -8,13 +9,15 @@ import {
 } from './engine/runtime/worker/vite-worker.ts';
 import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
 import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
+import { offlineCourse } from './site/offline/pwa-options.ts';
 import { monacoStylesOnDemand } from './site/workspace/vite-plugins.ts';
 
 export default defineConfig({
   srcDir: './site',
   publicDir: './site/public',
   trailingSlash: 'ignore',
-  integrations: [mdx(), crossOriginIsolation()],
+  // offlineCourse: the service worker that keeps the course usable offline after one visit.
+  integrations: [mdx(), crossOriginIsolation(), AstroPWA(offlineCourse)],
   markdown: {
     rehypePlugins: [rehypeScrollableTables],
     shikiConfig: {

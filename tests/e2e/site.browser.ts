@@ -48,6 +48,11 @@ export interface ContextOptions {
   javaScriptEnabled?: boolean;
   /** localStorage entries set before any page script runs. */
   storage?: Record<string, string>;
+  /**
+   * Let the course's service worker run (default: blocked). Only the offline tests want it: elsewhere
+   * it would download the whole course in the background and answer requests a test routes.
+   */
+  serviceWorkers?: 'allow' | 'block';
 }
 
 export async function newContext(browser: Browser, options: ContextOptions = {}): Promise<BrowserContext> {
@@ -58,6 +63,7 @@ export async function newContext(browser: Browser, options: ContextOptions = {})
     javaScriptEnabled: options.javaScriptEnabled ?? true,
     isMobile: phoneSized,
     hasTouch: phoneSized,
+    serviceWorkers: options.serviceWorkers ?? 'block',
   });
   if (options.storage) {
     await context.addInitScript((entries) => {
