@@ -15,7 +15,8 @@ import type {
   WarmUpRequest,
 } from '../../engine/runtime/runner.ts';
 import type { WebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
-import { createPageWorkerRunner, pageCrashMarker } from './page-worker-runner.ts';
+import { pageCrashMarker } from './page-worker-runner.ts';
+import { workerRunner } from './prepare.ts';
 
 /**
  * Which runner grades this page's runs, as the learner prefers: the choice is
@@ -89,7 +90,8 @@ export function createRunnerSession(
       preference: wanted,
       environment: browserEnvironment(),
       webContainer: lazyWebContainerRunner,
-      worker: createPageWorkerRunner,
+      // A Worker warmed before the workspace opened (prepare.ts), if the learner's intent was seen.
+      worker: workerRunner,
       verdicts,
     }).then((choice) => {
       // A newer preference replaced this choice while it was being made.
