@@ -58,12 +58,10 @@ local reset = 0
 if oldest[2] then reset = tonumber(oldest[2]) + window - now end
 return {allowed, limit - count, reset}`;
 
-let sequence = 0;
-
 async function slidingWindow(options: RateLimiterOptions, client: string, now: number): Promise<Decision> {
   const { limit, windowSeconds } = options.policy;
   // Two requests in the same millisecond are two members: the member is unique, the score is the time.
-  const member = `${now}:${++sequence}:${Math.random()}`;
+  const member = `${now}-${Math.random()}`;
   const reply = (await options.redis.eval(
     SLIDING_LOG,
     1,
@@ -150,10 +148,10 @@ function withinMs<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 /** The IETF draft's fields: the policy (quota per window) and what is left of it, in whole seconds. */
-function quotaHeaders(policy: LimitPolicy, decision: Decision): Record<string, string> {
+function quotaHeaders(policy: LimitPolicy, remaining: number, seconds: number): Record<string, string> {
   return {
     'RateLimit-Policy': `"default";q=${policy.limit};w=${policy.windowSeconds}`,
-    RateLimit: `"default";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`,
+    RateLimit: `"default";r=${remaining};t=${seconds}`,
   };
 }
 
@@ -172,20 +170,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         if (options.whenRedisFails === 'open') return next(request);
         return new Response('Rate limiting is unavailable; try again shortly.\n', {
           status: 503,
-          headers: { 'Retry-After': '1', 'Content-Type': 'text/plain' },
+          headers: { 'Retry-After': '1' },
         });
       }
-      const headers = quotaHeaders(options.policy, decision);
+      // Whole seconds, rounded up: a client told to come back earlier would be refused again.
+      const seconds = Math.ceil(decision.resetMs / 1000);
+      const headers = quotaHeaders(options.policy, decision.remaining, seconds);
       if (!decision.allowed) {
-        const retryAfter = Math.max(1, Math.ceil(decision.resetMs / 1000));
         return new Response('Too many requests: slow down.\n', {
           status: 429,
-          headers: {
-            ...headers,
-            RateLimit: `"default";r=0;t=${retryAfter}`,
-            'Retry-After': String(retryAfter),
-            'Content-Type': 'text/plain',
-          },
+          headers: { ...headers, 'Retry-After': String(seconds) },
         });
       }
       const response = await next(request);

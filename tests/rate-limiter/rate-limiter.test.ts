@@ -207,7 +207,7 @@ function field(response: Response, name: string): Record<string, string> | undef
 // ---------------------------------------------------------------------------------------------------------
 
 /** For any arrival pattern, your limiter decides what the model of the policy decides. */
-async function followsThePolicy(label: string, policy: LimitPolicy): Promise<void> {
+async function followsThePolicy(label: string, policy: LimitPolicy, runs: number): Promise<void> {
   await checkScenarios(
     label,
     arrivals(policy),
@@ -219,7 +219,7 @@ async function followsThePolicy(label: string, policy: LimitPolicy): Promise<voi
         clock = undefined;
       }
     },
-    { explain: explainArrivals, runs: 30 },
+    { explain: explainArrivals, runs },
   );
 }
 
@@ -273,6 +273,12 @@ async function playArrivals(policy: LimitPolicy, pattern: Arrival[]): Promise<vo
     }
   }
 }
+
+/**
+ * Fewer patterns for the policies decided by a Lua script: ioredis-mock starts a Lua interpreter for
+ * every EVAL (about 2 ms), and grading one exercise should take about a second.
+ */
+const SCRIPTED_RUNS = 15;
 
 /** Two app servers receive a burst at the same moment: Redis sees their commands interleaved. */
 async function concurrentBurst(policy: LimitPolicy): Promise<void> {
@@ -394,7 +400,6 @@ describe('task 1: Count requests in a fixed window', () => {
           'MULTI/EXEC with INCR and EXPIRE, SET key 0 EX 10 NX before INCR, or a Lua script.',
       );
     }
-    await expectKeysExpire(world, 'After a request cut short', 10_000);
   });
 
   it('two app servers share the count: a concurrent burst gets exactly the limit through', async () => {
@@ -402,7 +407,7 @@ describe('task 1: Count requests in a fixed window', () => {
   });
 
   it('random arrival patterns: exactly what a fixed window allows', async () => {
-    await followsThePolicy('task 1 scenarios', FIXED);
+    await followsThePolicy('task 1 scenarios', FIXED, 30);
   });
 });
 
@@ -435,6 +440,12 @@ describe('task 2: Say no properly: 429, Retry-After and the quota headers', () =
             : seconds >= 1000
               ? '(it looks like milliseconds: Retry-After counts seconds).'
               : '(a client that waits longer than needed is slowed down for nothing).'),
+      );
+    }
+    if ((await refused.text()).trim() === '') {
+      fail(
+        'The 429 had an empty body. RFC 6585 asks for a short explanation in it: the person who reads the ' +
+          'logs, or sees the error in a browser, should learn that they were rate limited, not guess.',
       );
     }
     world.clock.advance(seconds * 1000);
@@ -660,6 +671,14 @@ describe('task 4: Decide what a Redis outage means', () => {
           'nothing wrong, so not 429: 503 Service Unavailable says "our side, try again later".',
       );
     }
+    const body = await response.text();
+    if (!/^\d+$/.test(response.headers.get('Retry-After') ?? '') || body.trim() === '') {
+      fail(
+        `The 503 came with Retry-After: ${response.headers.get('Retry-After') ?? '(none)'} and a body of ` +
+          `${JSON.stringify(body)}. Say when to try again (a few whole seconds) and why, so clients back ` +
+          'off instead of retrying in a loop.',
+      );
+    }
   });
 
   simulationOnly('redis', 'needs simulated timers to hold Redis unanswered')(
@@ -735,16 +754,33 @@ describe('task 5: Slide the window', () => {
       world.clock.advance(1_000);
       await sendSequence(world, 2);
     }
-    world.clock.advance(1_000);
+    world.clock.advance(1_500);
     const statuses = await sendSequence(world, 6);
     const accepted = statuses.filter((status) => status === 200).length;
     if (accepted !== 5) {
       fail(
-        `A client sent 5 requests, then kept retrying twice a second while refused. 10 s after its first ` +
+        `A client sent 5 requests, then kept retrying twice a second while refused. 10.5 s after its first ` +
           `requests, ${accepted} of 6 new ones were accepted; 5 should be. ` +
           (accepted < 5
             ? 'Recording refused requests in the log keeps a client that retries locked out for ever.'
             : 'More than the limit in one window.'),
+      );
+    }
+  });
+
+  it('a request made exactly one window ago no longer counts', async () => {
+    const world = await start(SLIDING);
+    await sendSequence(world, 4);
+    world.clock.advance(5_000);
+    await send(world, 'a 5th request 5 s later');
+    world.clock.advance(5_000);
+    const edge = await send(world, 'a request exactly 10 s after the first 4');
+    if (edge.status !== 200) {
+      fail(
+        `Four requests at 09:00:00, one at 09:00:05, then one at 09:00:10.000: it was answered ${edge.status}, ` +
+          'but the window is the last 10 s, (09:00:00, 09:00:10], and the first four are exactly 10 s ago. The ' +
+          'contract counts a request exactly one window ago as gone, as the earlier Retry-After promised: ' +
+          'ZREMRANGEBYSCORE key -inf (now - windowMs) removes scores up to and including now - windowMs.',
       );
     }
   });
@@ -760,7 +796,7 @@ describe('task 5: Slide the window', () => {
   });
 
   it('random arrival patterns: never more than 5 in any 10 s, and never a refusal within the quota', async () => {
-    await followsThePolicy('task 5 scenarios', SLIDING);
+    await followsThePolicy('task 5 scenarios', SLIDING, SCRIPTED_RUNS);
   });
 });
 
@@ -780,14 +816,21 @@ describe('task 6: Fill a token bucket, atomically', () => {
         `The bucket refills 5 tokens per 10 s, one every 2 s; an empty bucket's refusal said Retry-After: ${said}, not 2.`,
       );
     }
-    world.clock.advance(1_000);
-    const early = await send(world, 'a request 1 s later');
-    world.clock.advance(1_000);
-    const onTime = await send(world, 'a request 2 s later');
-    if (early.status !== 429 || onTime.status !== 200) {
+    // The client polls every 0.5 s: a token comes back after 2 s, whatever the polling.
+    const polls: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      world.clock.advance(500);
+      polls.push((await send(world, `a poll ${i * 0.5} s later`)).status);
+    }
+    if (polls.join() !== '429,429,429,200') {
       fail(
-        `An empty bucket (5 tokens per 10 s: one every 2 s) answered ${early.status} after 1 s and ` +
-          `${onTime.status} after 2 s; expected 429 and then 200. Refill by the time that passed: ` +
+        `An empty bucket (5 tokens per 10 s: one every 2 s), polled every 0.5 s, answered ${polls.join(', ')}; ` +
+          'expected 429, 429, 429 and then 200 at 2 s. ' +
+          (polls[3] === 429
+            ? 'Refill by the exact time that passed, fractions of a token included: rounding the elapsed time ' +
+              'down at every request (to whole seconds, or whole tokens) means a client that polls often ' +
+              'never earns a token. '
+            : '') +
           'tokens = min(capacity, tokens + elapsedMs * limit / windowMs), then take one if there is one.',
       );
     }
@@ -804,6 +847,6 @@ describe('task 6: Fill a token bucket, atomically', () => {
   });
 
   it('random arrival patterns: exactly what the bucket allows, with the right Retry-After', async () => {
-    await followsThePolicy('task 6 scenarios', BUCKET);
+    await followsThePolicy('task 6 scenarios', BUCKET, SCRIPTED_RUNS);
   });
 });

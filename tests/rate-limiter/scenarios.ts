@@ -118,7 +118,7 @@ export function arrivals(policy: LimitPolicy): fc.Arbitrary<Arrival[]> {
       burst: fc.integer({ min: 1, max: policy.limit + 2 }),
       server: fc.integer({ min: 0, max: 1 }),
     }),
-    { minLength: 1, maxLength: 14 },
+    { minLength: 1, maxLength: 10 },
   );
 }
 
