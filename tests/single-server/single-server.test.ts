@@ -11,6 +11,7 @@ import {
 } from '../support/http';
 import { graderRandom, type Random } from '../support/seed';
 import { nextMacrotask, settle } from '../support/settle';
+import { inlinedValue } from '../support/statement-log';
 import {
   CUSTOMERS,
   createHarness,
@@ -278,10 +279,7 @@ function expectAllow(read: ReadResponse, methods: string[], what: string) {
 function expectParameters(h: Harness, since: number, inputs: string[], what: string) {
   for (const statement of h.db.statements.slice(since)) {
     const text = statement.text;
-    const inlined = inputs.find((input) => {
-      const escaped = input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      return new RegExp(`(^|[^\\w$])'?${escaped}'?([^\\w]|$)`).test(text);
-    });
+    const inlined = inlinedValue(text, inputs);
     if (inlined !== undefined) {
       fail(
         `${what} sent "${oneLine(text)}": the value ${JSON.stringify(inlined)} from the request is part of the ` +

@@ -131,3 +131,16 @@ export function statementLog(send: (run: () => Promise<unknown>, statement: Stat
     },
   };
 }
+
+/**
+ * The first of a request's values that a statement carries inside its SQL text rather than as a
+ * parameter ($1): the sign of SQL built out of the request. Undefined when there is none. Text is
+ * looked for anywhere; a number only where it is compared or listed (= 3, IN (3, ...)), since a query
+ * has numbers of its own (LIMIT 1, stock > 0, ORDER BY 1).
+ */
+export function inlinedValue(text: string, values: readonly string[]): string | undefined {
+  return values.find((value) => {
+    if (!/^\d+$/.test(value)) return text.includes(value);
+    return new RegExp(`(=|\\bin\\s*\\(|,)\\s*'?${value}'?(?![\\w.])`, 'i').test(text);
+  });
+}
