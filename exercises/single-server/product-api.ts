@@ -4,6 +4,7 @@
  * The whole shop runs on one machine: this handler and PostgreSQL. It answers three requests:
  *   GET   /products/:id                 -> the product, as a JSON object
  *   GET   /products?category=coffee     -> the products of that category, as a JSON array ordered by id
+ *                                           (any non-empty text is a category name; none matching is [])
  *   PATCH /products/:id  {"price_cents": 1299, "stock": 3}   (either field or both) -> the updated product
  * Errors answer with a JSON object { "error": "what went wrong" } and the right status.
  *
