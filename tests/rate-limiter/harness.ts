@@ -19,6 +19,7 @@
  */
 import type { Redis } from 'ioredis';
 import { backends } from '../support/backends';
+import { httpRequest } from '../support/http';
 import { simulatedRedis } from './simulation';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -112,10 +113,10 @@ export function upstream(): Upstream {
 
 /** A request as it reaches the app server, from a client or through our load balancer. */
 export function apiRequest(headers: { apiKey?: string; forwardedFor?: string } = {}): Request {
-  const sent = new Headers();
-  if (headers.apiKey !== undefined) sent.set('X-API-Key', headers.apiKey);
-  if (headers.forwardedFor !== undefined) sent.set('X-Forwarded-For', headers.forwardedFor);
-  return new Request('http://api.shop.test/products/42', { headers: sent });
+  const sent: Record<string, string> = {};
+  if (headers.apiKey !== undefined) sent['X-API-Key'] = headers.apiKey;
+  if (headers.forwardedFor !== undefined) sent['X-Forwarded-For'] = headers.forwardedFor;
+  return httpRequest({ path: '/products/42', headers: sent });
 }
 
 export async function createRedis(): Promise<SimulatedRedis> {
