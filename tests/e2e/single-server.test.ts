@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseRoot } from '../../engine/course/course.ts';
+import { progressStorageKey } from '../../site/lib/progress.ts';
 import { newContext, openSite, type SiteUnderTest } from './site.browser.ts';
 import { code, openEditor, runTests, setCode, taskStates, workerPreference } from './workspace.browser.ts';
 
@@ -40,7 +41,12 @@ describe('a learner on the single-server lesson', () => {
       await setCode(page, file, solution);
       expect(await runTests(page)).toContain('All 5 tasks pass');
       expect(await taskStates(page)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
-      await page.locator('[data-progress-lesson="single-server"][data-completed]').first().waitFor();
+      const stored = await page.evaluate((key) => localStorage.getItem(key), progressStorageKey);
+      expect(JSON.parse(stored ?? '{}').lessons['single-server']).toEqual({ completed: true });
+      await page
+        .locator('[data-progress-lesson="single-server"][data-completed]')
+        .first()
+        .waitFor({ state: 'attached' });
     } finally {
       await context.close();
     }
