@@ -16,10 +16,18 @@ export interface RunningPreview {
   stop: () => Promise<void>;
 }
 
-export async function startPreview(port = 4321, host?: string): Promise<RunningPreview> {
+/**
+ * `allowedHosts`: host names the server answers besides localhost and IP addresses (Vite refuses others
+ * with 403, against DNS rebinding), e.g. a name that stands for a classroom server in the tests.
+ */
+export async function startPreview(
+  port = 4321,
+  host?: string,
+  allowedHosts?: string[],
+): Promise<RunningPreview> {
   const running = await preview({
     root: process.cwd(),
-    server: { port, ...(host && { host }) },
+    server: { port, ...(host && { host }), ...(allowedHosts && { allowedHosts }) },
     logLevel: 'warn',
   });
   const server = httpServerOf(running);
