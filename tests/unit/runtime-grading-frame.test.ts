@@ -7,6 +7,7 @@ import { type GradeOutcome, OUT_OF_MEMORY_MESSAGE } from '../../engine/runtime/r
 import type { Timers } from '../../engine/runtime/timers.ts';
 import type { FromWorker, ToWorker } from '../../engine/runtime/worker/protocol.ts';
 import { createWorkerRunner, type WorkerEvents } from '../../engine/runtime/worker-runner.ts';
+import { gradingFrameUrl, isolationHeadersFor } from '../../site/integrations/cross-origin-isolation.ts';
 
 /**
  * Grading in a frame of its own process: the page side (framed-workers.ts)
@@ -241,5 +242,25 @@ describe('the Worker runner when the process of its Worker dies', () => {
     };
     fresh?.events.message({ type: 'done', id: grade.id, outcome: graded });
     await expect(next).resolves.toEqual(graded);
+  });
+});
+
+describe("the grading frame's address and headers", () => {
+  it('is the configured origin, or on this computer the other loopback name, or none', () => {
+    expect(gradingFrameUrl('course.example.org', 'https://grading.example.org')).toBe(
+      'https://grading.example.org/grading-frame/',
+    );
+    expect(gradingFrameUrl('localhost:4321', '')).toBe('http://127.0.0.1:4321/grading-frame/');
+    expect(gradingFrameUrl('127.0.0.1:4321', '')).toBe('http://localhost:4321/grading-frame/');
+    // A classroom laptop opens the server by its address: there is no second name for it.
+    expect(gradingFrameUrl('192.168.1.20:4321', '')).toBeUndefined();
+    expect(gradingFrameUrl(undefined, '')).toBeUndefined();
+  });
+
+  it('lets an isolated lesson page from another site embed the frame', () => {
+    expect(isolationHeadersFor('/grading-frame/')).toEqual({
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    });
   });
 });
