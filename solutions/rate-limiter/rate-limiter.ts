@@ -17,7 +17,7 @@ interface Decision {
   allowed: boolean;
   /** Requests the client may still make now. */
   remaining: number;
-  /** Milliseconds until the client gets quota back (the next request would pass). */
+  /** Milliseconds until `remaining` grows by one (on a refusal: until the next request would pass). */
   resetMs: number;
 }
 
@@ -53,10 +53,9 @@ if count < limit then
   allowed = 1
 end
 redis.call('PEXPIRE', KEYS[1], window)
+-- The log is never empty here: the oldest entry is the next to leave and give a place back.
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local reset = 0
-if oldest[2] then reset = tonumber(oldest[2]) + window - now end
-return {allowed, limit - count, reset}`;
+return {allowed, limit - count, tonumber(oldest[2]) + window - now}`;
 
 async function slidingWindow(options: RateLimiterOptions, client: string, now: number): Promise<Decision> {
   const { limit, windowSeconds } = options.policy;
@@ -109,7 +108,9 @@ async function tokenBucket(options: RateLimiterOptions, client: string, now: num
   return {
     allowed: reply[0] === 1,
     remaining: Math.floor(tokens),
-    resetMs: tokens >= 1 ? 0 : (1 - tokens) / perMs,
+    // Until the next whole token. After a decision the bucket is never full (a request took a token,
+    // or found less than one), so this is always ahead.
+    resetMs: (Math.floor(tokens) + 1 - tokens) / perMs,
   };
 }
 

@@ -65,7 +65,10 @@ export type Handler = (request: Request) => Promise<Response>;
 export interface RateLimiter {
   /**
    * Passes the request to `next` and returns its response with the quota headers added, or answers
-   * 429 Too Many Requests itself (with Retry-After) without calling `next`.
+   * 429 Too Many Requests itself (with Retry-After) without calling `next`. The quota headers follow
+   * the IETF RateLimit draft: `RateLimit-Policy: "default";q=<limit>;w=<windowSeconds>` and
+   * `RateLimit: "default";r=<requests the client may still make now>;t=<seconds until r grows by one>`,
+   * whole seconds rounded up; on a 429, r=0 and t is the Retry-After.
    */
   handle(request: Request, connection: Connection, next: Handler): Promise<Response>;
 }

@@ -14,7 +14,7 @@ import {
   type Upstream,
   upstream,
 } from './harness';
-import { type Arrival, arrivals, CLIENTS, explainArrivals, quotaModel, retryAfterAllowed } from './scenarios';
+import { type Arrival, arrivals, CLIENTS, explainArrivals, quotaModel, secondsAllowed } from './scenarios';
 
 // ---------------------------------------------------------------------------------------------------------
 // Setup: a fresh Redis, API and fake clock for every test.
@@ -259,15 +259,40 @@ async function playArrivals(policy: LimitPolicy, pattern: Arrival[]): Promise<vo
           'a client within its quota was refused. Refusing well-behaved clients is an outage for them.',
       );
     }
-    for (let taken = 0; taken < accepted; taken++) model.take(now);
+    // In the order Redis decided them, each accepted request leaves one place fewer (r counts down).
+    const headersAfter = Array.from({ length: accepted }, () => {
+      model.take(now);
+      return { r: Math.max(0, model.available(now)), t: secondsAllowed(model.resetMs(now)) };
+    });
     const refused = responses.find((response) => response.status === 429);
     if (refused) {
-      const allowed = retryAfterAllowed(model.waitMs(now));
+      const allowed = secondsAllowed(model.waitMs(now));
       const said = refused.headers.get('Retry-After');
       if (said === null || !allowed.includes(Number(said))) {
         fail(
           `At ${step} a refusal said Retry-After: ${said ?? '(missing)'}, but ${address} gets quota back in ` +
             `${(model.waitMs(now) / 1000).toFixed(3)} s: it should say ${allowed.join(' or ')}.`,
+        );
+      }
+      const left = field(refused, 'RateLimit');
+      if (left?.r !== '0' || left.t !== said) {
+        fail(
+          `At ${step} a refusal said RateLimit: ${refused.headers.get('RateLimit') ?? '(missing)'} with ` +
+            `Retry-After: ${said}. A refused client has r=0 left, and t names the same moment as Retry-After.`,
+        );
+      }
+    }
+    const answers = responses
+      .filter((response) => response.status !== 429)
+      .map((response) => ({ header: response.headers.get('RateLimit'), left: field(response, 'RateLimit') }))
+      .sort((a, b) => Number(b.left?.r) - Number(a.left?.r));
+    for (const [k, { header, left }] of answers.entries()) {
+      const want = headersAfter[k] as { r: number; t: number[] };
+      if (left?.r !== String(want.r) || !want.t.includes(Number(left.t))) {
+        fail(
+          `At ${step} an accepted request of ${address} said RateLimit: ${header ?? '(missing)'}, but after it the ` +
+            `${policy.algorithm} policy leaves r=${want.r}, and the next place comes back in ` +
+            `t=${want.t.join(' or ')} s (whole seconds, rounded up). Clients pace themselves on these numbers.`,
         );
       }
     }

@@ -17,6 +17,8 @@ export interface Quota {
   take(now: number): void;
   /** Milliseconds until one more request may pass (0 if one may now). */
   waitMs(now: number): number;
+  /** Milliseconds until `available` grows by one: the RateLimit header's t, before rounding. */
+  resetMs(now: number): number;
 }
 
 function fixedWindow({ limit, windowSeconds }: LimitPolicy): Quota {
@@ -29,6 +31,7 @@ function fixedWindow({ limit, windowSeconds }: LimitPolicy): Quota {
       counts.set(window(now), (counts.get(window(now)) ?? 0) + 1);
     },
     waitMs: (now) => ((counts.get(window(now)) ?? 0) < limit ? 0 : (window(now) + 1) * windowMs - now),
+    resetMs: (now) => (window(now) + 1) * windowMs - now,
   };
 }
 
@@ -47,6 +50,7 @@ function slidingWindow({ limit, windowSeconds }: LimitPolicy): Quota {
       // The request that must leave the window first to make room.
       return (recent[recent.length - limit] as number) + windowMs - now;
     },
+    resetMs: (now) => (inWindow(now)[0] ?? now) + windowMs - now,
   };
 }
 
@@ -74,6 +78,10 @@ function tokenBucket({ limit, windowSeconds }: LimitPolicy): Quota {
       refill(now);
       return tokens >= 1 - TOKEN_SLACK ? 0 : (1 - tokens) / perMs;
     },
+    resetMs: (now) => {
+      refill(now);
+      return (Math.floor(tokens + TOKEN_SLACK) + 1 - tokens) / perMs;
+    },
   };
 }
 
@@ -83,10 +91,10 @@ export function quotaModel(policy: LimitPolicy): Quota {
   return tokenBucket(policy);
 }
 
-/** Whole seconds a Retry-After may say for a wait of `ms`: rounded up (both ways, where float slack allows). */
-export function retryAfterAllowed(ms: number): number[] {
-  const low = Math.max(1, Math.ceil(ms / 1000 - TOKEN_SLACK));
-  const high = Math.max(1, Math.ceil(ms / 1000 + TOKEN_SLACK));
+/** Whole seconds a header may say for `ms`: rounded up (both ways, where float slack allows). */
+export function secondsAllowed(ms: number): number[] {
+  const low = Math.ceil(ms / 1000 - TOKEN_SLACK);
+  const high = Math.ceil(ms / 1000 + TOKEN_SLACK);
   return low === high ? [low] : [low, high];
 }
 
