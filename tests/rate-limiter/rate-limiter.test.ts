@@ -637,6 +637,21 @@ describe('task 3: Know who is asking', () => {
     }
   });
 
+  it('a proxy of ours calling with no X-Forwarded-For is counted as itself', async () => {
+    const world = await start(FIXED, { trustedProxies: [LOAD_BALANCER, CDN] });
+    // The load balancer's own health checks, and the CDN's, carry no X-Forwarded-For.
+    const statuses = await sendSequence(world, 6, () => apiRequest(), LOAD_BALANCER);
+    const cdn = await send(world, "the CDN's own request", apiRequest(), CDN);
+    if (statuses[5] !== 429 || cdn.status !== 200) {
+      fail(
+        `The load balancer (${LOAD_BALANCER}) sent 6 requests of its own, with no X-Forwarded-For, and the 6th ` +
+          `got ${statuses[5]}; then the CDN (${CDN}) sent one and got ${cdn.status}. With no forwarded ` +
+          'address to read, the caller is the proxy itself: count it under its own address (expected 429, ' +
+          'then 200), not under an empty or made-up one that every such proxy shares.',
+      );
+    }
+  });
+
   it('through two trusted proxies (CDN, then load balancer), the client is the first untrusted hop', async () => {
     const world = await start(FIXED, { trustedProxies: [LOAD_BALANCER, CDN] });
     const chain = (client: string) => apiRequest({ forwardedFor: `10.9.8.7, ${client}, ${CDN}` });
