@@ -63,11 +63,14 @@ async function start(policy: LimitPolicy, overrides: Partial<RateLimiterOptions>
     onRedisError: (error) => redisErrors.push(error),
     ...overrides,
   };
+  // Every test starts on a window boundary (against real servers the clock starts at the real time).
+  const windowMs = policy.windowSeconds * 1000;
+  world.advance((windowMs - (world.now() % windowMs)) % windowMs);
   const another = () => attempt('createRateLimiter(options)', () => createRateLimiter(options));
   return { redis, api: upstream(), options, limiter: another(), another, clock: world, redisErrors };
 }
 
-/** Moves the clock to `ms` past the start of the next window (the clock starts on a window boundary). */
+/** Moves the clock to `ms` past the start of the next window (every test starts on a window boundary). */
 function toNextWindow(world: World, ms = 0): void {
   const windowMs = world.options.policy.windowSeconds * 1000;
   const now = world.clock.now();

@@ -9,6 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import { onTestFinished } from 'vitest';
+import { inFlight, settleWaitsFor } from '../support/settle';
 import type { SimulatedRedis } from './harness';
 import { faultyRedis, keysWithTtl } from './simulation';
 
@@ -34,13 +35,21 @@ export async function realRedis(url: string): Promise<SimulatedRedis> {
   // The grader's own connection, without the prefix: it reads and finally deletes this test's keys.
   const admin = await connect(url, '');
   const builtin = new Set(real.getBuiltinCommands());
+  // settle() waits for Redis's answers too: the grader judges what the limiter did with them.
+  const requests = inFlight();
+  const stopWaiting = settleWaitsFor(requests);
   onTestFinished(async () => {
+    stopWaiting();
     real.disconnect();
     const keys = await admin.keys(`${prefix}*`);
     if (keys.length > 0) await admin.del(...keys);
     await admin.quit();
   });
-  const wrapped = faultyRedis(real, (prop) => builtin.has(prop));
+  const wrapped = faultyRedis(
+    real,
+    (prop) => builtin.has(prop),
+    (reply) => requests.track(reply),
+  );
   return {
     ...wrapped,
     keys: async () =>

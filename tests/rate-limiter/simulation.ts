@@ -15,9 +15,14 @@ const networkError = (message: string, code: string) => Object.assign(new Error(
 
 /**
  * Wraps an ioredis client: records each command, and fails commands as the grader asks. `isCommand`
- * tells Redis commands from the client's other methods.
+ * tells Redis commands from the client's other methods; `track` sees every reply a server still owes
+ * (a real one answers over the network, and settle() must wait for it).
  */
-export function faultyRedis(target: Redis, isCommand: (prop: string) => boolean) {
+export function faultyRedis(
+  target: Redis,
+  isCommand: (prop: string) => boolean,
+  track: <T>(reply: Promise<T>) => Promise<T> = (reply) => reply,
+) {
   const commands: string[] = [];
   let down: 'refusing' | 'unresponsive' | undefined;
   let allowance: number | undefined;
@@ -41,7 +46,7 @@ export function faultyRedis(target: Redis, isCommand: (prop: string) => boolean)
         );
       });
     }
-    return send();
+    return track(send());
   };
 
   const wrapTransaction = (transaction: object): object => {
