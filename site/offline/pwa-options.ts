@@ -24,6 +24,8 @@ export const offlineCourse: Partial<VitePWAOptions> = {
   // An offline copy of a web site, not an installable app: no web app manifest.
   manifest: false,
   injectManifest: {
+    // No .json: /grading-frame.json names a grading frame on another site, which cannot load offline;
+    // without the file the Workers start in the page at once.
     globPatterns: ['**/*.{html,js,css,svg,ttf}'],
     // Monaco's TypeScript worker is about 7 MB raw; Workbox skips files over 2 MB unless told.
     maximumFileSizeToCacheInBytes: 10 * 1024 * 1024,
