@@ -67,17 +67,22 @@ export function cacheControlProblems(slug: string, mdxBody: string): string[] {
 }
 
 /**
- * A lesson is completed by its exercise, or by its check (lessons/checks/<slug>.yaml) where it has
- * no exercise; a check for a lesson that does not exist is a misnamed file.
+ * Every lesson can be completed, one way: by its exercise, or by its check (lessons/checks/<slug>.yaml)
+ * where it has no exercise. A check for a lesson that does not exist is a misnamed file.
  */
 export function checkProblems(lessons: readonly LessonSummary[], checkSlugs: readonly string[]): string[] {
   const problems = checkSlugs
     .filter((slug) => !lessons.some((lesson) => lesson.slug === slug))
     .map((slug) => `lessons/checks/${slug}.yaml is a check for lesson "${slug}", which does not exist`);
   for (const lesson of lessons) {
-    if (lesson.exercise && checkSlugs.includes(lesson.slug)) {
+    const hasCheck = checkSlugs.includes(lesson.slug);
+    if (lesson.exercise && hasCheck) {
       problems.push(
         `lessons/${lesson.slug}.mdx has both an exercise and lessons/checks/${lesson.slug}.yaml; its exercise completes it, so remove the check`,
+      );
+    } else if (!lesson.exercise && !hasCheck) {
+      problems.push(
+        `lessons/${lesson.slug}.mdx cannot be completed: give it an exercise, or questions in lessons/checks/${lesson.slug}.yaml`,
       );
     }
   }

@@ -113,13 +113,27 @@ describe('lesson checks', () => {
     ).toBe(false);
   });
 
-  it('belong to a lesson without an exercise', () => {
+  it('belong to a lesson without an exercise, and every such lesson has one', () => {
     const lessons = [lesson('dns', 1, 2), lesson('caching', 2, 1, { exercise: 'cache-aside' })];
     expect(checkProblems(lessons, ['dns'])).toEqual([]);
-    expect(checkProblems(lessons, ['dns', 'caching', 'dsn'])).toEqual([
+    expect(checkProblems(lessons, ['caching', 'dsn'])).toEqual([
       'lessons/checks/dsn.yaml is a check for lesson "dsn", which does not exist',
+      'lessons/dns.mdx cannot be completed: give it an exercise, or questions in lessons/checks/dns.yaml',
       'lessons/caching.mdx has both an exercise and lessons/checks/caching.yaml; its exercise completes it, so remove the check',
     ]);
+  });
+
+  it('make every lesson of the course completable', () => {
+    const lessonsDir = `${import.meta.dirname}/../../lessons`;
+    const checks = readdirSync(`${lessonsDir}/checks`).map((name) => name.replace(/\.yaml$/, ''));
+    const lessons = readdirSync(lessonsDir)
+      .filter((name) => name.endsWith('.mdx'))
+      .map((name, order) => {
+        const frontmatter = readFileSync(`${lessonsDir}/${name}`, 'utf8').split('---')[1] ?? '';
+        const exercise = /^exercise:\s*(\S+)/m.exec(frontmatter)?.[1];
+        return lesson(name.replace(/\.mdx$/, ''), 1, order + 1, exercise ? { exercise } : {});
+      });
+    expect(checkProblems(lessons, checks)).toEqual([]);
   });
 });
 
