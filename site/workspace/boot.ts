@@ -54,7 +54,8 @@ function prepareOnIntent(root: HTMLElement, button: HTMLElement): void {
   );
   // Only a scroll by the learner counts: a workspace already in view when the page loads (or
   // under an automated page audit) is no sign of intent, and preparing then would compete with the page.
-  window.addEventListener(
+  // Captured on the document, so the scrolling of a lesson column counts as the page's own does.
+  document.addEventListener(
     'scroll',
     () => {
       visible ??= new IntersectionObserver((entries) => {
@@ -62,7 +63,7 @@ function prepareOnIntent(root: HTMLElement, button: HTMLElement): void {
       });
       visible.observe(root);
     },
-    { passive: true, once: true, signal },
+    { capture: true, passive: true, once: true, signal },
   );
 }
 

@@ -16,6 +16,7 @@ import { createPageWorkerRunner } from './page-worker-runner.ts';
  */
 
 let workerAhead: WorkerRunner | undefined;
+let sessionStarted = false;
 
 /** How the Worker warms up for an exercise: it rehearses with the course's code, never the learner's. */
 export async function warmUpRequest(bundle: ExerciseBundle): Promise<WarmUpRequest> {
@@ -26,11 +27,12 @@ export async function warmUpRequest(bundle: ExerciseBundle): Promise<WarmUpReque
 
 export async function prepareWorkspace(exerciseId: string): Promise<void> {
   const loading = loadExercise(exerciseId);
-  const runner = createPageWorkerRunner();
+  // Opened meanwhile (a quick click): the session has its own Worker already.
+  const runner = sessionStarted ? undefined : createPageWorkerRunner();
   workerAhead = runner;
   const [bundle] = await Promise.all([
     loading,
-    loading.then((bundle) => warmUpRequest(bundle)).then((request) => runner.warmUp(request)),
+    loading.then((bundle) => warmUpRequest(bundle)).then((request) => runner?.warmUp(request)),
     loading.then(({ manifest }) =>
       readAll(bundledCourseFiles, [manifest.files.grader, ...manifest.files.readOnly]),
     ),
@@ -42,6 +44,7 @@ export async function prepareWorkspace(exerciseId: string): Promise<void> {
 
 /** The Worker runner for a runner session: the one warmed ahead, once, or a new one. */
 export function workerRunner(): WorkerRunner {
+  sessionStarted = true;
   const runner = workerAhead ?? createPageWorkerRunner();
   workerAhead = undefined;
   return runner;

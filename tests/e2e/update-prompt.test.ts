@@ -42,50 +42,63 @@ async function controlledPage(context: BrowserContext, path: string): Promise<Pa
 const stillLoadedOnce = (page: Page) =>
   page.evaluate(() => (window as { loadedOnce?: boolean }).loadedOnce === true);
 
+/** Counts a tab's page loads from now on (a reload the test did not ask for shows up here). */
+function countLoads(page: Page): () => number {
+  let loads = 0;
+  page.on('load', () => {
+    loads += 1;
+  });
+  return () => loads;
+}
+
+const prompt = (page: Page) =>
+  page.getByRole('status').filter({ hasText: 'A new version of the course is ready' });
+
+async function acceptRelease(page: Page): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Reload' }).click()]);
+}
+
 describe('a new release', () => {
   it('is offered in every open tab and reloads only the tab whose learner accepts it', async () => {
     const browser = await launchChromium();
     try {
       const context = await newContext(browser, { serviceWorkers: 'allow', storage: workerPreference });
+      // The first visit installs the course; the tabs opened after it start under that worker.
+      const firstVisit = await controlledPage(context, '/');
       const editing = await controlledPage(context, '/lessons/caching/');
       await openEditor(editing);
       await setCode(editing, 'product-cache.ts', '// work in progress\n');
       const reading = await controlledPage(context, '/lessons/dns/');
+      const loads = { firstVisit: countLoads(firstVisit), editing: countLoads(editing) };
 
       server.setRelease('release 2');
       await editing.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
-      const prompt = (page: Page) =>
-        page.getByRole('status').filter({ hasText: 'A new version of the course is ready' });
-      await prompt(editing).waitFor({ timeout: 60_000 });
-      await prompt(reading).waitFor({ timeout: 60_000 });
-      expect(await stillLoadedOnce(editing)).toBe(true);
+      for (const page of [firstVisit, editing, reading]) await prompt(page).waitFor({ timeout: 60_000 });
 
-      // The reader accepts: their tab reloads under the new release; the editing tab does not.
-      await Promise.all([
-        reading.waitForEvent('load'),
-        reading.getByRole('button', { name: 'Reload' }).click(),
-      ]);
+      // The reader accepts: their tab reloads under the new release.
+      await acceptRelease(reading);
       expect(await stillLoadedOnce(reading)).toBe(false);
       expect(await prompt(reading).isHidden()).toBe(true);
 
-      // The new worker took over the editing tab too, which keeps its edit and its prompt.
-      await editing.waitForFunction(async () => {
-        const registration = await navigator.serviceWorker.getRegistration();
-        return registration?.waiting === null && registration.active?.state === 'activated';
-      });
-      expect(await stillLoadedOnce(editing)).toBe(true);
-      expect(await prompt(editing).isVisible()).toBe(true);
+      // The new worker took over the other tabs too; they keep their page, their edit and their prompt.
+      for (const page of [firstVisit, editing]) {
+        await page.waitForFunction(async () => {
+          const registration = await navigator.serviceWorker.getRegistration();
+          return registration?.waiting === null && registration.active?.state === 'activated';
+        });
+        expect(await stillLoadedOnce(page)).toBe(true);
+        expect(await prompt(page).isVisible()).toBe(true);
+      }
 
-      // Its learner reloads when ready; the code they typed is there again.
-      await Promise.all([
-        editing.waitForEvent('load'),
-        editing.getByRole('button', { name: 'Reload' }).click(),
-      ]);
-      expect(await stillLoadedOnce(editing)).toBe(false);
+      // Each learner reloads when ready; the code typed is there again.
+      await acceptRelease(editing);
       await openEditor(editing);
       expect(await editing.evaluate(() => window.requestJourneyWorkspace?.code()['product-cache.ts'])).toBe(
         '// work in progress\n',
       );
+      await acceptRelease(firstVisit);
+      // One load each: the one its learner asked for.
+      expect([loads.firstVisit(), loads.editing()]).toEqual([1, 1]);
     } finally {
       await browser.close();
     }
