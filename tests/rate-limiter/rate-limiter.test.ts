@@ -306,7 +306,7 @@ async function playArrivals(policy: LimitPolicy, pattern: Arrival[]): Promise<vo
  * Fewer patterns for the policies decided by a Lua script: ioredis-mock starts a Lua interpreter for
  * every EVAL (about 2 ms), and grading one exercise should take about a second.
  */
-const SCRIPTED_RUNS = 15;
+const SCRIPTED_RUNS = 10;
 
 /** Two app servers receive a burst at the same moment: Redis sees their commands interleaved. */
 async function concurrentBurst(policy: LimitPolicy): Promise<void> {
@@ -435,7 +435,7 @@ describe('task 1: Count requests in a fixed window', () => {
   });
 
   it('random arrival patterns: exactly what a fixed window allows', async () => {
-    await followsThePolicy('task 1 scenarios', FIXED, 30);
+    await followsThePolicy('task 1 scenarios', FIXED, 20);
   });
 });
 

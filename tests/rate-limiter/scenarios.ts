@@ -123,7 +123,7 @@ export function arrivals(policy: LimitPolicy): fc.Arbitrary<Arrival[]> {
         fc.integer({ min: 1, max: windowTenths * 2 }).map((tenths) => tenths * 100),
       ),
       client: fc.integer({ min: 0, max: 2 }),
-      burst: fc.integer({ min: 1, max: policy.limit + 2 }),
+      burst: fc.integer({ min: 1, max: policy.limit + 1 }),
       server: fc.integer({ min: 0, max: 1 }),
     }),
     { minLength: 1, maxLength: 10 },
