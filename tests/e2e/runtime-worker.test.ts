@@ -143,19 +143,15 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
     });
   });
 
-  it.each([
-    ['an infinite loop', 'while (true) {}'],
-    [
-      'code that allocates memory without end',
-      'const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1));',
-    ],
-  ])('stops %s within the budget, keeps the page responsive, and grades the next run', async (_, runaway) => {
-    const limitMs = 6_000;
+  // Code that exhausts the memory ends the process its Worker runs in, before any budget: the site grades in
+  // a frame of its own process for that, tested on the built site (runtime-memory.test.ts).
+  it('stops an infinite loop at the production budget, keeps the page responsive, and grades the next run', async () => {
+    const limitMs = 10_000;
     await resetRunner(limitMs);
     const starter = await filesOf(exercise, exercise.exerciseDir);
     const looping = gradeInBrowser({
       manifest,
-      files: { ...starter, [editable]: `${starter[editable]}\n${runaway}\n` },
+      files: { ...starter, [editable]: `${starter[editable]}\nwhile (true) {}\n` },
     });
     await idle(limitMs / 2);
     const started = performance.now();
