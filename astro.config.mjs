@@ -9,6 +9,7 @@ import {
 } from './engine/runtime/worker/vite-worker.ts';
 import { crossOriginIsolation } from './site/integrations/cross-origin-isolation.ts';
 import { rehypeScrollableTables } from './site/integrations/rehype-scrollable-tables.ts';
+import { shippedStarters } from './site/integrations/shipped-starters.ts';
 import { offlineCourse } from './site/offline/pwa-options.ts';
 import { monacoStylesOnDemand } from './site/workspace/vite-plugins.ts';
 
@@ -29,7 +30,8 @@ export default defineConfig({
   devToolbar: { enabled: false },
   vite: {
     // transpiledCourseFiles: the graders the grading Worker runs, transpiled at build time (and by `astro dev`).
-    plugins: [monacoStylesOnDemand(), transpiledCourseFiles()],
+    // shippedStarters: the starters as shipped, whatever someone has done in exercises/.
+    plugins: [monacoStylesOnDemand(), transpiledCourseFiles(), shippedStarters()],
     // The grading Worker (engine/runtime/worker) and Monaco's workers.
     worker: graderWorkerVite(),
     // `astro dev` pre-bundles dependencies; keep ioredis-mock's Node build there too, as the Worker needs.
