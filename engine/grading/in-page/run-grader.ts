@@ -19,6 +19,7 @@ import {
   toTestResult,
 } from '../results.ts';
 import { createModuleGraph } from './module-graph.ts';
+import { withRememberedParses } from './remembered-parses.ts';
 import { createVitestShim } from './vitest-shim.ts';
 
 /**
@@ -107,7 +108,10 @@ export async function gradeInPage(request: InPageGradeRequest): Promise<GradeRep
   const graph = createModuleGraph({
     sources: request.sources,
     compiled: request.compiled,
-    hostModules: { ...request.hostModules, vitest: createVitestShim({ seed: request.seed }) },
+    hostModules: {
+      ...withRememberedParses(request.hostModules),
+      vitest: createVitestShim({ seed: request.seed }),
+    },
     refuseImport: (specifier, importer) =>
       importer.startsWith('exercises/') ? learnerImportRefusal(request.exercise, specifier) : undefined,
   });
