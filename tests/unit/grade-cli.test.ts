@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGradingArguments } from '../../engine/cli/run-grading.ts';
-import { courseRoot } from '../../engine/course/course.ts';
+import { runScript } from './run-script.ts';
 
 const usage = 'USAGE: npm run grade -- [exercise...] [--seed N] [--watch]';
 const known = ['cache-aside', 'load-balancer'];
@@ -43,15 +41,7 @@ describe('the grading command line', () => {
   });
 
   it('npm run grade -- --bogus prints the usage and exits 2, with no stack trace', () => {
-    const run = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(courseRoot, 'engine/cli/grade.ts'), '--bogus'],
-      {
-        cwd: courseRoot,
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const run = runScript('engine/cli/grade.ts', ['--bogus']);
     expect(run.stderr).toContain('Unknown option --bogus.');
     expect(run.stderr).toContain('npm run grade -- --seed 1234');
     expect(run.stderr).toContain('RJ_REDIS_URL');

@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { courseRoot } from '../../engine/course/course.ts';
 import { addressesToOpen, PREVIEW_USAGE, previewOptions } from '../../site/scripts/preview.ts';
+import { runScript } from './run-script.ts';
 
 describe('npm run preview, its command line', () => {
   it('takes --port and --host, or PORT and HOST, flags first', () => {
@@ -26,15 +24,7 @@ describe('npm run preview, its command line', () => {
   });
 
   it('the real command prints the usage for an unknown flag, with no stack trace', () => {
-    const run = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(courseRoot, 'site/scripts/preview.ts'), '--bogus'],
-      {
-        cwd: courseRoot,
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const run = runScript('site/scripts/preview.ts', ['--bogus']);
     expect(run.stderr).toContain('Unknown option --bogus.');
     expect(run.stderr).toContain('npm run preview -- --port 8080');
     expect(run.stderr).not.toMatch(/\n\s+at /);
