@@ -159,10 +159,8 @@ describe('a learner on the caching lesson', () => {
       const choosing = await page.evaluate(
         () => performance.getEntriesByName('workspace:runner-choice', 'measure')[0]?.duration ?? Number.NaN,
       );
-      // The 5 s budget is a timer in chooseRunner: it must not give up early, and the switch must not hang.
-      // How long it really takes is measured by tests/bench/site.ts, not asserted on a busy machine.
-      expect(choosing).toBeGreaterThanOrEqual(5_000);
-      expect(choosing).toBeLessThan(10_000);
+      // The boot frame's early verdict decides, within the 5 s budget (runtime-runner-choice.test.ts).
+      expect(choosing).toBeLessThan(5_000);
       const notice = page.locator('.ws-runner-notice summary');
       expect(await notice.textContent()).toContain('the WebContainer could not start');
       await notice.click();
