@@ -18,6 +18,7 @@ import {
 } from '../../engine/runtime/webcontainer/boot-frame.ts';
 import { ContainerSlot } from '../../engine/runtime/webcontainer/container.ts';
 import { createWebContainerRunner } from '../../engine/runtime/webcontainer-runner.ts';
+import { fakeSessionStorage } from './session-storage.ts';
 
 const agents = {
   chrome:
@@ -181,28 +182,6 @@ describe('the notice on a page served without isolation', () => {
     },
   );
 });
-
-/** A sessionStorage stand-in; `broken` makes every call throw, as a blocked storage does. */
-function fakeSessionStorage(broken = false): Storage {
-  const items = new Map<string, string>();
-  const check = () => {
-    if (broken) throw new DOMException('The operation is insecure.', 'SecurityError');
-  };
-  return {
-    getItem(key: string) {
-      check();
-      return items.get(key) ?? null;
-    },
-    setItem(key: string, value: string) {
-      check();
-      items.set(key, value);
-    },
-    removeItem(key: string) {
-      check();
-      items.delete(key);
-    },
-  } as Storage;
-}
 
 describe('remembering a failed boot for the session', () => {
   const failing = () => fakeRunner('webcontainer', () => Promise.reject(new Error('blocked')));

@@ -8,32 +8,11 @@ import {
 import { OUT_OF_MEMORY_ADVICE } from '../../engine/runtime/runner.ts';
 import type { ToWorker } from '../../engine/runtime/worker/protocol.ts';
 import { createWorkerRunner, type WorkerEvents } from '../../engine/runtime/worker-runner.ts';
-
-/** A sessionStorage stand-in that outlives the "page" (as the browser keeps a crashed tab's). */
-function tabStorage(broken = false): Storage {
-  const items = new Map<string, string>();
-  const check = () => {
-    if (broken) throw new DOMException('The operation is insecure.', 'SecurityError');
-  };
-  return {
-    getItem(key: string) {
-      check();
-      return items.get(key) ?? null;
-    },
-    setItem(key: string, value: string) {
-      check();
-      items.set(key, value);
-    },
-    removeItem(key: string) {
-      check();
-      items.delete(key);
-    },
-  } as Storage;
-}
+import { fakeSessionStorage } from './session-storage.ts';
 
 describe('the crash marker', () => {
   it('tells the next page which run a crash interrupted, once', () => {
-    const storage = tabStorage();
+    const storage = fakeSessionStorage();
     const crashedPage = sessionCrashMarker(() => storage);
     crashedPage.mark({ exercise: 'cache-aside' });
     crashedPage.mark({ exercise: 'cache-aside', test: { task: 2, name: 'caches the product' } });
@@ -47,7 +26,7 @@ describe('the crash marker', () => {
   });
 
   it('leaves nothing after a run that ended', () => {
-    const storage = tabStorage();
+    const storage = fakeSessionStorage();
     const page = sessionCrashMarker(() => storage);
     page.mark({ exercise: 'cache-aside' });
     page.clear();
@@ -55,10 +34,10 @@ describe('the crash marker', () => {
   });
 
   it('does nothing, and breaks nothing, when storage throws or holds something else', () => {
-    const broken = sessionCrashMarker(() => tabStorage(true));
+    const broken = sessionCrashMarker(() => fakeSessionStorage(true));
     expect(() => broken.mark({ exercise: 'cache-aside' })).not.toThrow();
     expect(broken.takeLeftover()).toBeUndefined();
-    const storage = tabStorage();
+    const storage = fakeSessionStorage();
     storage.setItem('request-journey:run-in-progress', '{not json');
     expect(sessionCrashMarker(() => storage).takeLeftover()).toBeUndefined();
   });
