@@ -1,5 +1,5 @@
-import { type File, getFn, setFn, type Test } from '@vitest/runner';
-import { getTests } from '@vitest/runner/utils';
+import { type File, getFn, setFn, type Task, type TaskResultPack, type Test } from '@vitest/runner';
+import { getTasks, getTests } from '@vitest/runner/utils';
 import { processError } from '@vitest/utils/error';
 import { VitestTestRunner } from 'vitest/runners';
 import { signPass, takeGradingKey } from './verdict.ts';
@@ -13,7 +13,9 @@ import { signPass, takeGradingKey } from './verdict.ts';
  * ran to the end without throwing, and once a test has finished, its result is frozen so
  * that code running later cannot rewrite it either. Tests the code under test defines itself
  * fail: vitest places every test the grader file defines (includeTaskLocation), and only those.
- * A pass is signed for the grading reporter (verdict.ts).
+ * vitest's channel to its main process is on a global too (`__vitest_worker__.rpc`): the runner
+ * puts a guard on it that always sends a task's own result, whoever asks, and signs each pass
+ * for the grading reporter (verdict.ts).
  */
 
 const TAMPERED =
@@ -24,14 +26,41 @@ const DEFINED_OUTSIDE =
   'This test was defined by the code under test, not by the grader, so it cannot count. ' +
   'Remove any use of the test framework from your code: only the harness may be imported.';
 
+/** The part of vitest's per-thread state the guard needs. */
+interface WorkerState {
+  rpc: { onTaskUpdate: (packs: TaskResultPack[], events: unknown[]) => Promise<void> };
+}
+
 export default class GraderRunner extends VitestTestRunner {
   /** Tests whose body ran to the end, and tests whose body threw, with what it threw. */
   readonly #completed = new WeakSet<Test>();
   readonly #failures = new WeakMap<Test, unknown>();
   // Taken in the constructor: the runner is made before the setup files, the grader and learner code load.
   readonly #gradingKey = takeGradingKey();
+  readonly #tasks = new Map<string, Task>();
+
+  constructor(...args: ConstructorParameters<typeof VitestTestRunner>) {
+    super(...args);
+    const state = (globalThis as unknown as { __vitest_worker__: WorkerState }).__vitest_worker__;
+    const rpc = state.rpc;
+    const tasks = this.#tasks;
+    const onTaskUpdate = (packs: TaskResultPack[], events: unknown[]) =>
+      rpc.onTaskUpdate(
+        packs.map(([id, result, meta]) => {
+          const task = tasks.get(id);
+          return task ? [id, task.result, task.meta] : [id, result, meta];
+        }),
+        events,
+      );
+    const guarded = new Proxy(rpc, {
+      get: (target, name, receiver) =>
+        name === 'onTaskUpdate' ? onTaskUpdate : Reflect.get(target, name, receiver),
+    });
+    Object.defineProperty(state, 'rpc', { value: guarded, writable: false, configurable: false });
+  }
 
   onCollected(files: File[]): void {
+    for (const task of files.flatMap((file) => getTasks(file))) this.#tasks.set(task.id, task);
     for (const test of files.flatMap((file) => getTests(file))) {
       if (!test.location)
         setFn(test, () => {
