@@ -26,18 +26,16 @@ export function gitBlobId(contents: string | Buffer): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
-/** An editable file: `file` as the manifest names it, `path` from the course root. */
-export type StarterState = {
-  file: string;
-  path: string;
-} & /** The file in exercises/ is the shipped starter. */
-(
+/**
+ * An editable file: `file` as the manifest names it, `path` from the course root, and its state:
+ * shipped (the file in exercises/ is the shipped starter), edited (`text` is the shipped starter,
+ * read from git), lost (edited, and git cannot give the shipped text back), or unrecorded (a new
+ * exercise, or a starter changed on purpose and not recorded).
+ */
+export type StarterState = { file: string; path: string } & (
   | { state: 'shipped'; text: string }
-  /** Someone edited it; `text` is the shipped starter, read from git. */
   | { state: 'edited'; text: string }
-  /** Edited, and git cannot give the shipped text back (no history here). */
   | { state: 'lost'; problem: string }
-  /** Not in the record: a new exercise, or a starter changed on purpose and not recorded. */
   | { state: 'unrecorded'; problem: string }
 );
 

@@ -95,7 +95,9 @@ async function finish(calls: Promise<unknown>[]): Promise<boolean> {
 
 /** The statement a parse error came from, if the last request sent one PostgreSQL could not parse. */
 function unparsed(h: Harness, since: number): Statement | undefined {
-  return h.db.statements.slice(since).find((s) => /failed to parse|syntax error|invalid syntax/i.test(s.error ?? ''));
+  return h.db.statements
+    .slice(since)
+    .find((s) => /failed to parse|syntax error|invalid syntax/i.test(s.error ?? ''));
 }
 
 /** What a request that failed on SQL PostgreSQL cannot parse means, in production words. */
