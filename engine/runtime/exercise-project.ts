@@ -1,4 +1,4 @@
-import { devDependencies } from '../../package.json';
+import { dependencies, devDependencies } from '../../package.json';
 import type { ExerciseManifest } from '../course/manifest.ts';
 import { GRADER_PACKAGES } from '../grading/in-page/grader-packages.ts';
 import { type CourseFiles, readAll } from './course-files.ts';
@@ -53,7 +53,8 @@ export const PROJECT_PACKAGES = [
 
 /** Package -> exact version, the same for every exercise. */
 export function projectDependencies(): Record<string, string> {
-  const pinned = devDependencies as Record<string, string | undefined>;
+  // Grading packages are the course's dependencies (a learner-only install), the rest dev dependencies.
+  const pinned: Record<string, string | undefined> = { ...devDependencies, ...dependencies };
   return Object.fromEntries(
     [...PROJECT_PACKAGES].sort().map((name) => {
       const version = pinned[name];

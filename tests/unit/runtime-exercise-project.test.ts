@@ -61,7 +61,7 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
       expect(pkg.scripts).toEqual({ test: 'node grade.mjs', 'test:watch': 'node grade.mjs --watch' });
       expect(tree['grade.mjs']).toBe(GRADE_SCRIPT);
       for (const [name, version] of Object.entries(pkg.devDependencies)) {
-        expect(version, name).toBe(rootPackage.devDependencies[name]);
+        expect(version, name).toBe(rootPackage.dependencies[name] ?? rootPackage.devDependencies[name]);
       }
     });
 
