@@ -10,11 +10,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 const GRADING_KEY = 'RJ_GRADING_KEY';
 
-/** The reporter's side: a fresh key for this run, handed to the test threads vitest starts next. */
+/**
+ * The reporter's side: the run's key, handed to the test threads vitest starts next. A run with two
+ * grading reporters (the WebContainer's: one prints, one writes the results file) shares one key.
+ */
 export function issueGradingKey(env: NodeJS.ProcessEnv = process.env): string {
-  const key = randomBytes(32).toString('hex');
-  env[GRADING_KEY] = key;
-  return key;
+  env[GRADING_KEY] ??= randomBytes(32).toString('hex');
+  return env[GRADING_KEY];
 }
 
 /** The runner's side: the key, removed from the thread's environment before learner code can read it. */
