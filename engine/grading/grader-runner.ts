@@ -1,7 +1,7 @@
 import { type File, getFn, setFn, type Task, type TaskResultPack, type Test } from '@vitest/runner';
 import { getTasks, getTests } from '@vitest/runner/utils';
 import { processError } from '@vitest/utils/error';
-import { VitestTestRunner } from 'vitest/runners';
+import { TestRunner } from 'vitest';
 import { signPass, takeGradingKey } from './verdict.ts';
 
 /**
@@ -31,7 +31,7 @@ interface WorkerState {
   rpc: { onTaskUpdate: (packs: TaskResultPack[], events: unknown[]) => Promise<void> };
 }
 
-export default class GraderRunner extends VitestTestRunner {
+export default class GraderRunner extends TestRunner {
   /** Tests whose body ran to the end, and tests whose body threw, with what it threw. */
   readonly #completed = new WeakSet<Test>();
   readonly #failures = new WeakMap<Test, unknown>();
@@ -39,7 +39,7 @@ export default class GraderRunner extends VitestTestRunner {
   readonly #gradingKey = takeGradingKey();
   readonly #tasks = new Map<string, Task>();
 
-  constructor(...args: ConstructorParameters<typeof VitestTestRunner>) {
+  constructor(...args: ConstructorParameters<typeof TestRunner>) {
     super(...args);
     const state = (globalThis as unknown as { __vitest_worker__: WorkerState }).__vitest_worker__;
     const rpc = state.rpc;
