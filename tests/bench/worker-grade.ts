@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCourse } from '../../engine/course/course.ts';
+import { shippedStarter } from '../../engine/course/shipped-starters.ts';
 import type { GradeOutcome, GradeRequest } from '../../engine/runtime/runner.ts';
 import { launchChromium } from '../e2e/chromium.ts';
 import type { GradingFixture } from '../e2e/runtime-fixture/main.ts';
@@ -36,8 +37,10 @@ const { url, server } = await serve(outDir);
 const browser = await launchChromium();
 try {
   console.log(`Worker runner grading time in Chromium, median of ${rounds} fresh pages:`);
-  for (const { manifest, exerciseDir, solutionDir } of loadCourse()) {
-    const starter: GradeRequest = { manifest, files: await filesIn(exerciseDir, manifest.files.editable) };
+  for (const exercise of loadCourse()) {
+    const { manifest, solutionDir } = exercise;
+    // The shipped starter: exercises/ may hold whoever runs the bench's own solution.
+    const starter: GradeRequest = { manifest, files: shippedStarter(exercise) };
     const solution: GradeRequest = { manifest, files: await filesIn(solutionDir, manifest.files.editable) };
     const times = { cold: [] as number[], warmStarter: [] as number[], warmSolution: [] as number[] };
     const solutionTests: number[] = [];

@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseRoot } from '../../engine/course/course.ts';
 import { type RunningPreview, startPreview } from '../../site/scripts/preview.ts';
 import { CHROMIUM_FLAGS } from './chromium.ts';
 import { newContext } from './site.browser.ts';
-import { openEditor, setCode, workerPreference } from './workspace.browser.ts';
+import { openEditor, setCode, starterAndSolution, workerPreference } from './workspace.browser.ts';
 
 /**
  * Learner code that exhausts the memory, on the built site in Chromium, with
@@ -44,8 +41,7 @@ beforeAll(async () => {
       '--host-resolver-rules=MAP classroom.test 127.0.0.1',
     ],
   });
-  starter = await readFile(join(courseRoot, 'exercises/cache-aside', file), 'utf8');
-  solution = await readFile(join(courseRoot, 'solutions/cache-aside', file), 'utf8');
+  ({ starter, solution } = starterAndSolution('cache-aside', file));
 });
 
 afterAll(async () => {
@@ -158,6 +154,12 @@ describe('a page served over plain http from another computer (a classroom serve
         if (Date.now() > deadline) throw new Error('the reloaded page has no "Open the editor" button');
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      // Which half failed, if one does: the marker kept by the browser, or the workspace that reads it.
+      const marker = await evaluate<string | null>(
+        session,
+        `sessionStorage.getItem('request-journey:run-in-progress')`,
+      );
+      expect(marker, 'the crashed run left no marker in sessionStorage').toContain('cache-aside');
       await evaluate(session, `${openButton}.click()`);
       let told = '';
       while (!told) {

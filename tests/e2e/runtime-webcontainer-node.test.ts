@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { courseRoot, type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { shippedStarter } from '../../engine/course/shipped-starters.ts';
 import { comparable, DEFAULT_SEED } from '../../engine/grading/results.ts';
 import { bundledCourseFiles } from '../../engine/runtime/bundled-course-files.ts';
 import { ContainerSlot } from '../../engine/runtime/webcontainer/container.ts';
@@ -51,7 +52,7 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
       runner.onOutput?.((chunk) => output.push(chunk));
       const { manifest } = exercise;
       const [starter, solution, expectedStarter, expectedSolution] = await Promise.all([
-        runner.grade({ manifest, files: await filesOf(exercise, exercise.exerciseDir), seed: DEFAULT_SEED }),
+        runner.grade({ manifest, files: shippedStarter(exercise), seed: DEFAULT_SEED }),
         runner.grade({ manifest, files: await filesOf(exercise, exercise.solutionDir), seed: DEFAULT_SEED }),
         nodeReport(id, 'starter'),
         nodeReport(id, 'solution'),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { shippedStarter } from '../../engine/course/shipped-starters.ts';
 import { comparable, DEFAULT_SEED } from '../../engine/grading/results.ts';
 import type { GradeRequest } from '../../engine/runtime/runner.ts';
 import { launchChromium } from './chromium.ts';
@@ -17,12 +18,11 @@ import { serveDev } from './runtime-fixture/serve.ts';
  * every exercise the starter and the solution get the Node runner's results.
  */
 
-async function request(exercise: ExerciseOnDisk, dir: string): Promise<GradeRequest> {
+async function solutionFiles(exercise: ExerciseOnDisk): Promise<Record<string, string>> {
   const names = exercise.manifest.files.editable;
-  const files = Object.fromEntries(
-    await Promise.all(names.map(async (f) => [f, await readFile(join(dir, f), 'utf8')])),
+  return Object.fromEntries(
+    await Promise.all(names.map(async (f) => [f, await readFile(join(exercise.solutionDir, f), 'utf8')])),
   );
-  return { manifest: exercise.manifest, files, seed: DEFAULT_SEED };
 }
 
 describe('the Worker runner under the dev server', () => {
@@ -35,13 +35,14 @@ describe('the Worker runner under the dev server', () => {
       await page.goto(dev.url);
       await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
       for (const exercise of loadCourse()) {
-        for (const [implementation, dir] of [
-          ['starter', exercise.exerciseDir],
-          ['solution', exercise.solutionDir],
+        for (const [implementation, files] of [
+          ['starter', shippedStarter(exercise)],
+          ['solution', await solutionFiles(exercise)],
         ] as const) {
+          const request: GradeRequest = { manifest: exercise.manifest, files, seed: DEFAULT_SEED };
           const { outcome } = await page.evaluate(
             (req) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.grade(req),
-            await request(exercise, dir),
+            request,
           );
           const expected = await nodeReport(exercise.manifest.id, implementation);
           expect(comparable(reportOf(outcome)), `${exercise.manifest.id} ${implementation}`).toEqual(

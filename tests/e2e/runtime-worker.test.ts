@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExerciseOnDisk, loadCourse } from '../../engine/course/course.ts';
+import { shippedStarter } from '../../engine/course/shipped-starters.ts';
 import {
   comparable,
   DEFAULT_SEED,
@@ -94,7 +95,7 @@ describe.each(course.map((exercise) => [exercise.manifest.id, exercise] as const
         nodeReport(id, 'solution'),
       ]);
       await resetRunner();
-      const starterFiles = await filesOf(exercise, exercise.exerciseDir);
+      const starterFiles = shippedStarter(exercise);
       await page.evaluate(
         (request) => (window as unknown as { gradingFixture: GradingFixture }).gradingFixture.warmUp(request),
         { manifest, files: starterFiles, rehearsal: await filesOf(exercise, exercise.solutionDir) },
@@ -136,7 +137,7 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
   if (!editable) throw new Error(`${manifest.id} has no editable file`);
 
   it('reports a syntax error with its line and column, and no test', async () => {
-    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const starter = shippedStarter(exercise);
     const broken = { ...starter, [editable]: `${starter[editable]}\nexport function unfinished( {\n` };
     const { outcome } = await gradeInBrowser({ manifest, files: broken });
     expect(outcome).toMatchObject({ kind: 'compile-error', diagnostics: compileDiagnostics(broken) });
@@ -153,7 +154,7 @@ describe('the Worker runner in Chromium, with broken learner code', () => {
   it('stops an infinite loop at the production budget, keeps the page responsive, and grades the next run', async () => {
     const limitMs = 10_000;
     await resetRunner(limitMs);
-    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const starter = shippedStarter(exercise);
     const looping = gradeInBrowser({
       manifest,
       files: { ...starter, [editable]: `${starter[editable]}\nwhile (true) {}\n` },
@@ -224,7 +225,7 @@ ${withDeps}
       const nextSolution = await gradeInBrowser({ manifest, files: solution });
       const nextStarter = await gradeInBrowser({
         manifest,
-        files: await filesOf(exercise, exercise.exerciseDir),
+        files: shippedStarter(exercise),
       });
       expect(comparable(reportOf(nextSolution.outcome))).toEqual(
         comparable(await nodeReport(manifest.id, 'solution')),
@@ -236,7 +237,7 @@ ${withDeps}
   );
 
   it('takes results only from the grading core: results the learner code posts are ignored', async () => {
-    const starter = await filesOf(exercise, exercise.exerciseDir);
+    const starter = shippedStarter(exercise);
     const forged = (id: number) => ({
       type: 'done',
       id,

@@ -1,10 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseRoot } from '../../engine/course/course.ts';
 import { progressStorageKey } from '../../site/lib/progress.ts';
 import { newContext, openSite, type SiteUnderTest } from './site.browser.ts';
-import { code, openEditor, runTests, setCode, taskStates, workerPreference } from './workspace.browser.ts';
+import {
+  code,
+  openEditor,
+  runTests,
+  setCode,
+  starterAndSolution,
+  taskStates,
+  workerPreference,
+} from './workspace.browser.ts';
 
 /**
  * The Phase 1 exercise solved in real Chromium through the lesson's editor, graded by the Worker runner:
@@ -25,8 +30,7 @@ afterAll(async () => {
 
 describe('a learner on the single-server lesson', () => {
   it('sees every task fail on the starter, then passes every task with the solution', async () => {
-    const starter = await readFile(join(courseRoot, 'exercises/single-server', file), 'utf8');
-    const solution = await readFile(join(courseRoot, 'solutions/single-server', file), 'utf8');
+    const { starter, solution } = starterAndSolution('single-server', file);
     const context = await newContext(site.browser, { storage: workerPreference });
     try {
       const page = await context.newPage();

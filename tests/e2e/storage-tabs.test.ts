@@ -1,11 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseRoot } from '../../engine/course/course.ts';
 import { newContext, openSite, type SiteUnderTest } from './site.browser.ts';
-import { code, openEditor, runTests, setCode, taskStates, workerPreference } from './workspace.browser.ts';
+import {
+  code,
+  openEditor,
+  runTests,
+  setCode,
+  starterAndSolution,
+  taskStates,
+  workerPreference,
+} from './workspace.browser.ts';
 
 /**
  * The learner's saved work in real Chromium when it is hardest to keep: the same lesson open in two
@@ -21,8 +28,7 @@ let solution: string;
 
 beforeAll(async () => {
   site = await openSite();
-  starter = await readFile(join(courseRoot, 'exercises/cache-aside', file), 'utf8');
-  solution = await readFile(join(courseRoot, 'solutions/cache-aside', file), 'utf8');
+  ({ starter, solution } = starterAndSolution('cache-aside', file));
 });
 afterAll(async () => {
   await site?.close();

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { loadExercise } from '../../engine/course/course.ts';
+import { shippedStarter } from '../../engine/course/shipped-starters.ts';
 import type { WorkspaceTestHandle } from '../../site/workspace/test-hook.ts';
 
 /**
@@ -10,6 +14,17 @@ import type { WorkspaceTestHandle } from '../../site/workspace/test-hook.ts';
 
 /** Stored progress that makes the workspace grade with the Worker at once (no WebContainer boot to wait for). */
 export const workerPreference = { 'request-journey:v1:preferences': JSON.stringify({ runner: 'worker' }) };
+
+/**
+ * One editable file of an exercise as the site ships it, and its solution. The starter comes from the
+ * shipped record, not exercises/, where whoever runs the tests may have solved the exercise.
+ */
+export function starterAndSolution(exerciseId: string, file: string): { starter: string; solution: string } {
+  const exercise = loadExercise(exerciseId);
+  const starter = shippedStarter(exercise)[file];
+  if (starter === undefined) throw new Error(`${file} is not an editable file of ${exerciseId}`);
+  return { starter, solution: readFileSync(join(exercise.solutionDir, file), 'utf8') };
+}
 
 export async function openEditor(page: Page, path = '/lessons/caching/'): Promise<void> {
   if (!new URL(page.url()).pathname.startsWith(path)) throw new Error(`open ${path} first`);

@@ -18,6 +18,7 @@ import {
   openEditor,
   runTests,
   setCode,
+  starterAndSolution,
   taskStates,
   workerPreference,
 } from './workspace.browser.ts';
@@ -40,8 +41,7 @@ let solution: string;
 
 beforeAll(async () => {
   site = await openSite();
-  starter = await readFile(join(courseRoot, 'exercises/cache-aside', file), 'utf8');
-  solution = await readFile(join(courseRoot, 'solutions/cache-aside', file), 'utf8');
+  ({ starter, solution } = starterAndSolution('cache-aside', file));
 });
 
 afterAll(async () => {
