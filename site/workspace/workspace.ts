@@ -4,6 +4,7 @@ import { readAll } from '../../engine/runtime/course-files.ts';
 import type { GradeOutcome } from '../../engine/runtime/runner.ts';
 import { browserStore } from '../../engine/runtime/storage/backend.ts';
 import { MAX_IMPORT_CHARS, ProgressStore } from '../../engine/runtime/storage.ts';
+import { createClassroomPanel } from '../classroom/learner.ts';
 import { progressChangedEvent } from '../lib/progress.ts';
 import { adoptStyle } from './adopt-style.ts';
 import { createAutosave } from './autosave.ts';
@@ -84,6 +85,12 @@ export async function openWorkspace(
   store.onFailure((failure) => storageNotice.show(failure));
   const announceProgress = () => window.dispatchEvent(new Event(progressChangedEvent));
   const otherTabNotice = createOtherTabNotice();
+  // Shown only where a classroom server serves the site: each run's results then go to the class.
+  const classroom = createClassroomPanel({
+    exercise: manifest,
+    code: currentFiles,
+    passedTasks: () => store.exercise(manifest.id).passedTasks,
+  });
 
   /** The code the results on screen describe; undefined when that is not known (none yet, or saved before it was kept). */
   let resultsCode: ExerciseFiles | undefined;
@@ -129,6 +136,7 @@ export async function openWorkspace(
     resultsCode = graded;
     codeChanged();
     record(outcome, graded);
+    classroom.ran(outcome);
     performance.measure('workspace:run', 'workspace:run-start');
     runnerBar.setRunning(false);
     running = false;
@@ -216,6 +224,7 @@ export async function openWorkspace(
     split.head,
     storageNotice.element,
     otherTabNotice.element,
+    classroom.element,
     runnerBar.element,
     results.status,
     editorHost,
