@@ -1,3 +1,5 @@
+import { lessonHref } from './outline.ts';
+
 /**
  * The request journey: every stop a request passes on its way from the browser
  * to the data, in order. The home diagram, the lesson schema (`stop`) and the
@@ -111,4 +113,27 @@ export function lessonForStop<L extends { stop?: StopId | undefined }>(
   if (own) return own;
   const substitute = coveredBy[stop];
   return substitute ? lessonForStop(substitute, lessonsInCourseOrder) : undefined;
+}
+
+/** The lesson page's workspace (site/components/mdx/Workspace.astro); the page opens the editor when its address ends in it. */
+export const workspaceFragment = '#workspace';
+
+export interface StopLink {
+  href: string;
+  /** True when the link opens the lesson with its exercise's editor open. */
+  opensExercise: boolean;
+}
+
+/**
+ * Where a stop's card leads: straight into the exercise where the stop's lesson has one (the lesson
+ * page, with the editor open), otherwise to the lesson.
+ */
+export function stopLink(
+  stop: StopId,
+  lessonsInCourseOrder: readonly { slug: string; stop?: StopId | undefined; exercise?: string | undefined }[],
+): StopLink | undefined {
+  const lesson = lessonForStop(stop, lessonsInCourseOrder);
+  if (!lesson) return undefined;
+  const opensExercise = Boolean(lesson.exercise);
+  return { href: lessonHref(lesson.slug) + (opensExercise ? workspaceFragment : ''), opensExercise };
 }

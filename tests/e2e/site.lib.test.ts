@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ExerciseManifest } from '../../engine/course/manifest.ts';
 import { isolationHeadersFor } from '../../site/integrations/cross-origin-isolation.ts';
-import { lessonForStop } from '../../site/lib/journey.ts';
+import { lessonForStop, stopLink } from '../../site/lib/journey.ts';
 import { lessonCheckSchema } from '../../site/lib/lesson-check.ts';
 import {
   cacheControlProblems,
@@ -59,6 +59,20 @@ describe('journey stops', () => {
 
   it('have no link when no lesson covers them yet', () => {
     expect(lessonForStop('cdn', ordered)).toBeUndefined();
+    expect(stopLink('cdn', ordered)).toBeUndefined();
+  });
+
+  it('lead straight into the exercise of a lesson that has one, and to the lesson otherwise', () => {
+    const withExercises = [
+      lesson('dns', 1, 1, { stop: 'dns' }),
+      lesson('read-replicas', 3, 3, { stop: 'replicas', exercise: 'replica-router' }),
+    ];
+    expect(stopLink('dns', withExercises)).toEqual({ href: '/lessons/dns/', opensExercise: false });
+    expect(stopLink('replicas', withExercises)).toEqual({
+      href: '/lessons/read-replicas/#workspace',
+      opensExercise: true,
+    });
+    expect(stopLink('database', withExercises)?.href).toBe('/lessons/read-replicas/#workspace');
   });
 });
 

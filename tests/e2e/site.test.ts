@@ -14,6 +14,7 @@ import {
   type SiteUnderTest,
 } from './site.browser.ts';
 import { onFreshPage } from './site-page.ts';
+import { workerPreference } from './workspace.browser.ts';
 
 /** The course site as a learner meets it: built, served, and driven in real Chromium. */
 
@@ -114,6 +115,18 @@ describe('the journey diagram', () => {
       await page.focus(`a.stop-card[data-stop="${first.stop}"]`);
       await Promise.all([page.waitForURL(site.url(first.href)), page.keyboard.press('Enter')]);
       expect(await page.locator('h1').textContent()).not.toBe('');
+    });
+  });
+
+  it('opens a stop that has an exercise as its lesson with the editor open', async () => {
+    await withPage({ storage: workerPreference }, async (page) => {
+      await page.goto(site.url('/'));
+      const cache = page.locator('a.stop-card[data-stop="cache"]');
+      expect(await cache.textContent()).toContain('exercise');
+      expect(await page.locator('a.stop-card[data-stop="dns"]').textContent()).not.toContain('exercise');
+      await Promise.all([page.waitForURL(site.url('/lessons/caching/#workspace')), cache.click()]);
+      await page.locator('[data-workspace-root][data-editor-ready]').waitFor({ timeout: 60_000 });
+      expect(await page.locator('.monaco-editor').count()).toBeGreaterThan(0);
     });
   });
 
