@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { loadCourse } from '../course/course.ts';
 import {
   EXPORT_FORMAT,
   exerciseStateSchema,
@@ -8,7 +9,7 @@ import {
   SCHEMA_VERSION,
 } from '../runtime/storage/schema.ts';
 import type { EventLog } from './event-log.ts';
-import type { HandRequest, Report } from './validation.ts';
+import { type HandRequest, MAX_SHARED_CODE_BYTES, type Report } from './validation.ts';
 
 /**
  * A room's classes, learners, their latest results and raised hands. Every change is an event:
@@ -19,6 +20,15 @@ export interface CourseExercise {
   id: string;
   title: string;
   tasks: { number: number; title: string }[];
+}
+
+/** The course's exercises and task titles, as the classroom checks and shows them. */
+export function courseOnDisk(): CourseExercise[] {
+  return loadCourse().map(({ manifest }) => ({
+    id: manifest.id,
+    title: manifest.title,
+    tasks: manifest.tasks.map(({ number, title }) => ({ number, title })),
+  }));
 }
 
 interface TaskResult {
@@ -205,6 +215,15 @@ export class Classroom {
     const exercise = this.requireExercise(request.exercise);
     if (!exercise.tasks.some((task) => task.number === request.task)) {
       throw new ClassroomError(400, `Exercise ${exercise.id} has no task ${request.task}.`);
+    }
+    const shared = request.code
+      ? Object.values(request.code).reduce((sum, text) => sum + Buffer.byteLength(text), 0)
+      : 0;
+    if (shared > MAX_SHARED_CODE_BYTES) {
+      throw new ClassroomError(
+        413,
+        `Shared code is at most ${MAX_SHARED_CODE_BYTES / 1024} KiB; nothing was stored.`,
+      );
     }
     const open = [...this.hands.values()].find(
       (hand) => hand.learnerId === learner.id && hand.exercise === exercise.id && hand.task === request.task,

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import { addressesToOpen } from '../../site/scripts/lan-addresses.ts';
-import { courseRoot, loadCourse } from '../course/course.ts';
-import type { CourseExercise } from './classroom.ts';
+import { courseRoot } from '../course/course.ts';
+import { courseOnDisk } from './classroom.ts';
 import { startClassroomServer } from './server.ts';
 
 /** `npm run classroom`: serves the built site and the classroom API to a room's network. */
@@ -16,14 +16,6 @@ export const CLASSROOM_USAGE = `Serve the course to a classroom, with live progr
   npm run classroom -- --host 127.0.0.1       this computer only (a rehearsal)
   npm run classroom -- --data <folder>        where results are kept (default classroom-data)
   npm run classroom -- --site <folder>        the built site (default dist)`;
-
-export function courseIndex(): CourseExercise[] {
-  return loadCourse().map(({ manifest }) => ({
-    id: manifest.id,
-    title: manifest.title,
-    tasks: manifest.tasks.map(({ number, title }) => ({ number, title })),
-  }));
-}
 
 /** The exit code, or undefined while the server runs. */
 async function main(args: string[]): Promise<number | undefined> {
@@ -65,7 +57,7 @@ async function main(args: string[]): Promise<number | undefined> {
   const running = await startClassroomServer({
     dataDir: resolve(values.data ?? 'classroom-data'),
     siteDir,
-    course: courseIndex(),
+    course: courseOnDisk(),
     port,
     host,
     learnerAddresses,

@@ -46,13 +46,7 @@ export const handSchema = z.object({
   exercise: z.string().min(1).max(100),
   task: taskNumber,
   message: message.optional(),
-  code: z
-    .record(z.string().max(200), z.string())
-    .refine(
-      (files) => Buffer.byteLength(JSON.stringify(files)) <= MAX_SHARED_CODE_BYTES,
-      `shared code is at most ${MAX_SHARED_CODE_BYTES / 1024} KiB`,
-    )
-    .optional(),
+  code: z.record(z.string().max(200), z.string()).optional(),
 });
 export type HandRequest = z.infer<typeof handSchema>;
 
