@@ -303,8 +303,9 @@ async function playArrivals(policy: LimitPolicy, pattern: Arrival[]): Promise<vo
 }
 
 /**
- * Fewer patterns for the policies decided by a Lua script: ioredis-mock starts a Lua interpreter for
- * every EVAL (about 2 ms), and grading one exercise should take about a second.
+ * Fewer patterns for the policies decided by a Lua script: every request runs it in fengari, a Lua
+ * interpreter written in JavaScript, several times the work of a MULTI even with the script compiled
+ * once (tests/support/redis-scripts.ts), and grading one exercise should take about a second.
  */
 const SCRIPTED_RUNS = 10;
 

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { compileScriptsOnce } from '../support/redis-scripts';
 import type { SimulatedRedis } from './harness';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -119,6 +120,7 @@ let nextPort = 18000;
 export async function simulatedRedis(): Promise<SimulatedRedis> {
   const mock = new RedisMock({ port: nextPort++ });
   await mock.flushall();
+  compileScriptsOnce(mock);
   // ioredis-mock's commands are its own properties (custom commands from defineCommand too).
   const wrapped = faultyRedis(mock, (prop) => Object.hasOwn(mock, prop));
   return { ...wrapped, keys: () => keysWithTtl(mock) };

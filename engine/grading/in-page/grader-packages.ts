@@ -5,6 +5,9 @@
  */
 export const GRADER_PACKAGES = [
   'ioredis-mock',
+  // Lua for ioredis-mock's scripts, kept between calls (tests/support/redis-scripts.ts).
+  'fengari',
+  'fengari-interop',
   'pg-mem',
   '@sinonjs/fake-timers',
   'pgsql-ast-parser',

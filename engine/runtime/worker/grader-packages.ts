@@ -9,6 +9,8 @@ import type { GraderPackage } from '../../grading/in-page/grader-packages.ts';
  */
 const loaders: Record<GraderPackage, () => Promise<unknown>> = {
   'ioredis-mock': () => import('ioredis-mock'),
+  fengari: () => import('fengari'),
+  'fengari-interop': () => import('fengari-interop'),
   'pg-mem': () => import('pg-mem'),
   '@sinonjs/fake-timers': () => import('@sinonjs/fake-timers'),
   'pgsql-ast-parser': () => import('pgsql-ast-parser'),
