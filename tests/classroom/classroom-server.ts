@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,4 +72,72 @@ export function report(overrides: Record<string, unknown> = {}) {
     ],
     ...overrides,
   };
+}
+
+const courseRoot = join(import.meta.dirname, '../..');
+
+export interface ServingCli {
+  child: ChildProcess;
+  /** The loopback address it serves. */
+  base: string;
+  token: string;
+  classCode: string;
+  printed: string;
+}
+
+/**
+ * `npm run classroom` as its own process on a free loopback port; `serving` resolves with what it
+ * printed once it serves, and rejects if it exits first.
+ */
+export function startClassroomCli(
+  data: string,
+  site: string,
+): { child: ChildProcess; serving: Promise<ServingCli> } {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'engine/classroom/cli.ts',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      data,
+      '--site',
+      site,
+    ],
+    { cwd: courseRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let printed = '';
+  child.stderr?.on('data', (chunk) => {
+    printed += chunk;
+  });
+  const serving = new Promise<ServingCli>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      printed += chunk;
+      const dashboard = /http:\/\/localhost:(\d+)\/classroom\/dashboard\/#token=(\S+)/.exec(printed);
+      const classCode = /Class code: ([A-Z0-9]{6})/.exec(printed)?.[1];
+      if (dashboard && classCode && printed.includes('Stop with Ctrl+C')) {
+        resolve({
+          child,
+          base: `http://127.0.0.1:${dashboard[1]}`,
+          token: dashboard[2] ?? '',
+          classCode,
+          printed,
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the classroom server exited (${code}):\n${printed}`)));
+  });
+  return { child, serving };
+}
+
+/** Kills a process the way a crash or a pulled plug would: no chance to tidy up. */
+export function killed(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }

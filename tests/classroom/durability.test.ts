@@ -1,71 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../engine/classroom/event-log.ts';
-import { builtSite, call, dataDir, report } from './classroom-server.ts';
+import { builtSite, call, dataDir, killed, report, startClassroomCli } from './classroom-server.ts';
 
-const courseRoot = join(import.meta.dirname, '../..');
 const running = new Set<ChildProcess>();
 afterEach(() => {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
 });
 
-/** `npm run classroom` on a free loopback port; resolves with what it printed once it serves. */
-function startCli(data: string, site: string) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'engine/classroom/cli.ts',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      data,
-      '--site',
-      site,
-    ],
-    { cwd: courseRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  let printed = '';
-  child.stderr?.on('data', (chunk) => {
-    printed += chunk;
-  });
-  return new Promise<{
-    child: ChildProcess;
-    base: string;
-    token: string;
-    classCode: string;
-    printed: string;
-  }>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      printed += chunk;
-      const dashboard = /http:\/\/localhost:(\d+)\/classroom\/dashboard\/#token=(\S+)/.exec(printed);
-      const classCode = /Class code: ([A-Z0-9]{6})/.exec(printed)?.[1];
-      if (dashboard && classCode && printed.includes('Stop with Ctrl+C')) {
-        resolve({
-          child,
-          base: `http://127.0.0.1:${dashboard[1]}`,
-          token: dashboard[2] ?? '',
-          classCode,
-          printed,
-        });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the classroom server exited (${code}):\n${printed}`)));
-  });
-}
-
-function killed(child: ChildProcess) {
-  return new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+async function startCli(data: string, site: string) {
+  const started = startClassroomCli(data, site);
+  running.add(started.child);
+  return started.serving;
 }
 
 describe('durability', () => {
