@@ -102,6 +102,8 @@ export interface SimulatedPostgres {
   /** Until `stop()`, every statement whose text matches fails as a dropped connection. */
   fail(pattern: RegExp): { stop(): void };
   releaseAll(): void;
+  /** A scenario is over: held statements are released and the database is let go, as when a test ends. */
+  finish(): Promise<void>;
   /** The rows as the database has them now (the grader's own read, not counted). */
   products(): Promise<Product[]>;
   /** Whether the customers table is still there with all its rows. */

@@ -106,15 +106,20 @@ export async function realPostgres(url: string, catalogue: Product[]): Promise<S
     return { query: (client.query as Query).bind(client), close: () => client.release() };
   }, log.recordingQuery);
 
-  onTestFinished(async () => {
-    log.releaseAll();
-    await withinMs(2_000, requests.idle());
-    stopWaiting();
-    // A client your code never released keeps the pool open: do not wait for it for ever.
-    await withinMs(1_000, server.end());
-    await withinMs(2_000, admin.query(`DROP SCHEMA ${schema} CASCADE`));
-    await withinMs(1_000, admin.end());
-  });
+  let finished: Promise<void> | undefined;
+  const finish = () => {
+    finished ??= (async () => {
+      log.releaseAll();
+      await withinMs(2_000, requests.idle());
+      stopWaiting();
+      // A client your code never released keeps the pool open: do not wait for it for ever.
+      await withinMs(1_000, server.end());
+      await withinMs(2_000, admin.query(`DROP SCHEMA ${schema} CASCADE`));
+      await withinMs(1_000, admin.end());
+    })();
+    return finished;
+  };
+  onTestFinished(finish);
 
   const indexes = () =>
     inSchema(async (client) => {
@@ -132,6 +137,7 @@ export async function realPostgres(url: string, catalogue: Product[]): Promise<S
     hold: log.hold,
     fail: (pattern) => log.fail(pattern),
     releaseAll: log.releaseAll,
+    finish,
     products: () =>
       inSchema(async (client) => {
         try {

@@ -110,28 +110,38 @@ export interface ScenarioWorld {
   sendAll: (specs: RequestSpec[]) => Promise<ReadResponse[]>;
 }
 
+/** Plays one scenario in a world of its own, and lets the world go when it ends (its database is reused). */
+async function inNewWorld(newWorld: () => Promise<ScenarioWorld>, play: (w: ScenarioWorld) => Promise<void>) {
+  const world = await newWorld();
+  try {
+    await play(world);
+  } finally {
+    await world.h.db.finish();
+  }
+}
+
 export async function playRequests(label: string, newWorld: () => Promise<ScenarioWorld>): Promise<void> {
   await checkScenarios(
     label,
     fc.array(requests, { minLength: 1, maxLength: 6 }),
-    async (sequence) => {
-      const { h, send } = await newWorld();
-      const products = new Map((await h.db.products()).map((p) => [p.id, p]));
-      for (const [index, spec] of sequence.entries()) {
-        const want = expected(spec, products);
-        const read = await send(spec);
-        const wrongBody =
-          want.body === undefined
-            ? !(read.json as { error?: unknown } | undefined)?.error
-            : !same(normalised(read.json), normalised(want.body));
-        if (read.status !== want.status || wrongBody) {
-          throw new Error(
-            `Request ${index + 1}, ${requestLine(spec)}, answered ${responseLine(read)}; expected ${want.status} ` +
-              `${want.body === undefined ? 'with a JSON error' : `with ${JSON.stringify(want.body)}`}.`,
-          );
+    (sequence) =>
+      inNewWorld(newWorld, async ({ h, send }) => {
+        const products = new Map((await h.db.products()).map((p) => [p.id, p]));
+        for (const [index, spec] of sequence.entries()) {
+          const want = expected(spec, products);
+          const read = await send(spec);
+          const wrongBody =
+            want.body === undefined
+              ? !(read.json as { error?: unknown } | undefined)?.error
+              : !same(normalised(read.json), normalised(want.body));
+          if (read.status !== want.status || wrongBody) {
+            throw new Error(
+              `Request ${index + 1}, ${requestLine(spec)}, answered ${responseLine(read)}; expected ${want.status} ` +
+                `${want.body === undefined ? 'with a JSON error' : `with ${JSON.stringify(want.body)}`}.`,
+            );
+          }
         }
-      }
-    },
+      }),
     {
       runs: RUNS,
       explain: (sequence) => sequence.map((spec, i) => `  ${i + 1}. ${requestLine(spec)}`).join('\n'),
@@ -155,30 +165,30 @@ export async function playConcurrentBatches(
   await checkScenarios(
     label,
     fc.array(batch, { minLength: 1, maxLength: 3 }),
-    async (batches) => {
-      const { h, sendAll } = await newWorld();
-      for (const [index, { failing, requests: specs }] of batches.entries()) {
-        const failure = failing ? h.db.fail(/./) : undefined;
-        const reads = await sendAll(specs);
-        failure?.stop();
-        const { checkedOut, misuse, timedOut } = h.db.use;
-        const busy = reads.findIndex((read) => read.status === 503);
-        const where = `After batch ${index + 1}`;
-        if (misuse.length > 0)
-          throw new Error(`${where}, node-postgres threw "${misuse[0]}" (a client released twice).`);
-        if (checkedOut > 0) {
-          throw new Error(
-            `${where}, ${checkedOut} connection(s) were still checked out, although every request had been answered.`,
-          );
+    (batches) =>
+      inNewWorld(newWorld, async ({ h, sendAll }) => {
+        for (const [index, { failing, requests: specs }] of batches.entries()) {
+          const failure = failing ? h.db.fail(/./) : undefined;
+          const reads = await sendAll(specs);
+          failure?.stop();
+          const { checkedOut, misuse, timedOut } = h.db.use;
+          const busy = reads.findIndex((read) => read.status === 503);
+          const where = `After batch ${index + 1}`;
+          if (misuse.length > 0)
+            throw new Error(`${where}, node-postgres threw "${misuse[0]}" (a client released twice).`);
+          if (checkedOut > 0) {
+            throw new Error(
+              `${where}, ${checkedOut} connection(s) were still checked out, although every request had been answered.`,
+            );
+          }
+          if (busy >= 0 || timedOut > 0) {
+            throw new Error(
+              `${where}, ${requestLine(specs[busy] ?? (specs[0] as RequestSpec))} waited out the pool's timeout although ` +
+                'no request was slow: connections were held while waiting for another, or never given back.',
+            );
+          }
         }
-        if (busy >= 0 || timedOut > 0) {
-          throw new Error(
-            `${where}, ${requestLine(specs[busy] ?? (specs[0] as RequestSpec))} waited out the pool's timeout although ` +
-              'no request was slow: connections were held while waiting for another, or never given back.',
-          );
-        }
-      }
-    },
+      }),
     {
       runs: 15,
       explain: (batches) =>

@@ -189,10 +189,11 @@ export async function simulatedPostgres(catalogue: Product[]): Promise<Simulated
   const database = databases.borrow();
   const { db, Pool: MemPool } = database.value;
   insertAll(db, catalogue);
-  onTestFinished(() => {
+  const finish = async () => {
     log.releaseAll();
     database.giveBack();
-  });
+  };
+  onTestFinished(finish);
 
   const log = statementLog((run, statement) => database.running(statement.text, run));
   const memPool = new MemPool();
@@ -221,6 +222,7 @@ export async function simulatedPostgres(catalogue: Product[]): Promise<Simulated
     hold: log.hold,
     fail: (pattern) => log.fail(pattern),
     releaseAll: log.releaseAll,
+    finish,
     products: async () => {
       try {
         return readProducts();
