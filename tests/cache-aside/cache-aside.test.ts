@@ -1,8 +1,8 @@
 import { createProductService } from '@exercise/cache-aside/product-cache';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeClock, fireDueTimers, installFakeClock } from '../support/clock';
+import { type FakeClock, installFakeClock } from '../support/clock';
 import { graderRandom, type Random } from '../support/seed';
-import { nextMacrotask, settle } from '../support/settle';
+import { finishInSimulatedTime, settle } from '../support/settle';
 import { createHarness, type Harness, type Product, type ProductService, type RedisCommand } from './harness';
 import { type Kinds, playScenarios } from './scenarios';
 
@@ -112,30 +112,11 @@ async function outcome<T>(call: () => Promise<T>): Promise<{ value: T } | { erro
 
 /**
  * Waits for calls started concurrently. Code that waits on a timer (a batching window, a lock it polls)
- * runs in simulated time: when the calls are quiet and still waiting, the clock moves on in small steps,
- * up to 10 simulated seconds, so any reasonable wait is over before the grader gives up.
+ * runs in simulated time, up to 10 simulated seconds. `quiet`: also let work the calls left running
+ * (a SET not awaited) land before the grader looks.
  */
-async function finish<T>(clock: FakeClock, calls: Promise<T>[], quiet = false): Promise<boolean> {
-  let pending = calls.length;
-  for (const call of calls)
-    call.then(
-      () => pending--,
-      () => pending--,
-    );
-  // The simulations answer within a few turns of the event loop: most calls are done here.
-  for (let turn = 0; turn < 50 && pending > 0; turn++) {
-    await nextMacrotask();
-    fireDueTimers();
-  }
-  for (let waited = 0; ; waited += 25) {
-    // `quiet`: also let work the calls left running (a SET not awaited) land before the grader looks.
-    if (pending === 0 && !quiet) return true;
-    await settle();
-    if (pending === 0) return true;
-    if (waited >= 10_000) return false;
-    clock.advance(25);
-  }
-}
+const finish = (clock: FakeClock, calls: Promise<unknown>[], quiet = false) =>
+  finishInSimulatedTime(calls, { clock, stepMs: 25, withinMs: 10_000, quiet });
 
 /** Runs one call to its end, in simulated time (see finish). */
 async function driven<T>(call: () => Promise<T>): Promise<T> {

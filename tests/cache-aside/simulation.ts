@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { type IMemoryTable, newDb, replaceQueryArgs$ } from 'pg-mem';
 import { onTestFinished } from 'vitest';
 import { databasePool } from '../support/database-pool';
+import { interceptRedis } from '../support/redis-proxy';
 import { gate, nextMacrotask } from '../support/settle';
 import { type Query, type QueryConfig, statementLog } from '../support/statement-log';
 import type { Hold, Product, ProductRow, RedisCommand, SimulatedPostgres, SimulatedRedis } from './harness';
@@ -99,32 +100,6 @@ export function recordingRedis(target: Redis, path: CommandPath) {
   const later = (hold: RedisHold | undefined, run: () => unknown) =>
     hold ? hold.gate.wait.then(() => run()) : run();
 
-  // A MULTI/pipeline queues commands and sends them on exec(): record them, and fail exec() when down.
-  const wrapPipeline = (pipeline: object): object => {
-    const queued: RedisCommand[] = [];
-    const proxy: object = new Proxy(pipeline, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== 'function') return value;
-        const method = value as AnyFunction;
-        if (prop === 'exec') {
-          return (...args: unknown[]) => {
-            if (down) return rejectCommand(connectionRefused(), args);
-            if (writesRefused && queued.some((c) => STORING.test(c.name)))
-              return rejectCommand(outOfMemory(), args);
-            return later(holdFor(queued), () => path.send(() => method.apply(target, args)));
-          };
-        }
-        return (...args: unknown[]) => {
-          if (typeof prop === 'string') queued.push(record(prop, args));
-          const result = method.apply(target, args);
-          return result === target ? proxy : result;
-        };
-      },
-    });
-    return proxy;
-  };
-
   const holdsOpen = () => {
     for (const hold of holds) {
       hold.caught = Math.max(hold.caught, 1);
@@ -132,35 +107,42 @@ export function recordingRedis(target: Redis, path: CommandPath) {
     }
   };
 
-  const client = new Proxy(target, {
-    get(target, prop) {
-      // ioredis reports its connection state here; some code checks it before using the cache.
-      if (prop === 'status') return down ? 'reconnecting' : 'ready';
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      const method = value as AnyFunction;
-      if (prop === 'multi' || prop === 'pipeline') {
-        return (...args: unknown[]) => wrapPipeline(method.apply(target, args) as object);
+  const client = interceptRedis(target, {
+    // ioredis reports its connection state here; some code checks it before using the cache.
+    status: () => (down ? 'reconnecting' : 'ready'),
+    isCommand: path.isCommand,
+    command: (name, args, send) => {
+      const command = record(name, args);
+      if (down) return rejectCommand(connectionRefused(), args);
+      const refusal =
+        writesRefused && STORING.test(command.name) ? outOfMemory() : path.refuses?.(command.name, args);
+      const sent = path.normalise?.(command.name, args) ?? args;
+      const reply = refusal
+        ? rejectCommand(refusal, args)
+        : later(holdFor([command]), () => path.send(() => send(sent)));
+      if (reply instanceof Promise) {
+        reply.then(undefined, (error: unknown) => {
+          command.error = error instanceof Error ? error.message : String(error);
+        });
       }
-      if (!path.isCommand(target, prop)) return method.bind(target);
-      return (...args: unknown[]) => {
-        const command = record(prop as string, args);
-        if (down) return rejectCommand(connectionRefused(), args);
-        const refusal =
-          writesRefused && STORING.test(command.name) ? outOfMemory() : path.refuses?.(command.name, args);
-        const sent = path.normalise?.(command.name, args) ?? args;
-        const reply = refusal
-          ? rejectCommand(refusal, args)
-          : later(holdFor([command]), () => path.send(() => method.apply(target, sent)));
-        if (reply instanceof Promise) {
-          reply.then(undefined, (error: unknown) => {
-            command.error = error instanceof Error ? error.message : String(error);
-          });
-        }
-        return reply;
+      return reply;
+    },
+    // A MULTI/pipeline queues commands and sends them on exec(): record them, and fail exec() when down.
+    transaction: () => {
+      const queued: RedisCommand[] = [];
+      return {
+        queue: (name, args) => {
+          queued.push(record(name, args));
+        },
+        exec: (args, send) => {
+          if (down) return rejectCommand(connectionRefused(), args);
+          if (writesRefused && queued.some((c) => STORING.test(c.name)))
+            return rejectCommand(outOfMemory(), args);
+          return later(holdFor(queued), () => path.send(send));
+        },
       };
     },
-  }) as unknown as Redis;
+  });
 
   return {
     client,

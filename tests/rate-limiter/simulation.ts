@@ -4,10 +4,9 @@
  */
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { interceptRedis } from '../support/redis-proxy';
 import { compileScriptsOnce } from '../support/redis-scripts';
 import type { SimulatedRedis } from './harness';
-
-type AnyFunction = (...args: unknown[]) => unknown;
 
 /** How long an ioredis client keeps a command queued while it reconnects before giving up (defaults). */
 export const UNRESPONSIVE_GIVES_UP_MS = 10_000;
@@ -50,44 +49,20 @@ export function faultyRedis(
     return track(send());
   };
 
-  const wrapTransaction = (transaction: object): object => {
-    const queued: string[] = [];
-    const proxy: object = new Proxy(transaction, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== 'function') return value;
-        const method = value as AnyFunction;
-        if (prop === 'exec') {
-          return (...args: unknown[]) =>
-            roundTrip(
-              `${queued.join(' ')} EXEC`.trim(),
-              () => method.apply(target, args) as Promise<unknown>,
-            );
-        }
-        return (...args: unknown[]) => {
-          if (typeof prop === 'string') queued.push(prop.toUpperCase());
-          const result = method.apply(target, args);
-          return result === target ? proxy : result;
-        };
-      },
-    });
-    return proxy;
-  };
-
-  const client = new Proxy(target, {
-    get(target, prop) {
-      if (prop === 'status') return down ? 'reconnecting' : 'ready';
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      const method = value as AnyFunction;
-      if (prop === 'multi' || prop === 'pipeline') {
-        return (...args: unknown[]) => wrapTransaction(method.apply(target, args) as object);
-      }
-      if (typeof prop !== 'string' || !isCommand(prop)) return method.bind(target);
-      return (...args: unknown[]) =>
-        roundTrip(prop.toUpperCase(), () => method.apply(target, args) as Promise<unknown>);
+  const client = interceptRedis(target, {
+    status: () => (down ? 'reconnecting' : 'ready'),
+    isCommand: (_client, name) => isCommand(name),
+    command: (name, args, send) => roundTrip(name.toUpperCase(), () => send(args) as Promise<unknown>),
+    transaction: () => {
+      const queued: string[] = [];
+      return {
+        queue: (name) => {
+          queued.push(name.toUpperCase());
+        },
+        exec: (_args, send) => roundTrip(`${queued.join(' ')} EXEC`.trim(), send as () => Promise<unknown>),
+      };
     },
-  }) as unknown as Redis;
+  });
 
   return {
     client,

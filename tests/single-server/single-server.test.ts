@@ -1,7 +1,7 @@
 import { createProductApi, MIGRATIONS } from '@exercise/single-server/product-api';
 import { afterEach, describe, it } from 'vitest';
 import { isReal } from '../support/backends';
-import { type FakeClock, fireDueTimers, installFakeClock } from '../support/clock';
+import { type FakeClock, installFakeClock } from '../support/clock';
 import {
   httpRequest,
   type ReadResponse,
@@ -11,7 +11,7 @@ import {
   responseLine,
 } from '../support/http';
 import { graderRandom, type Random } from '../support/seed';
-import { nextMacrotask, settle } from '../support/settle';
+import { finishInSimulatedTime, settle } from '../support/settle';
 import { inlinedValue } from '../support/statement-log';
 import { withinMs } from '../support/within';
 import {
@@ -73,25 +73,8 @@ const MAX_SIMULATED_WAIT_MS = 5_000;
  * Waits for requests started together. When they are quiet and still waiting (on the pool's queue, on a
  * timer), the clock moves on in small steps, so a pool timeout fires in simulated time.
  */
-async function finish(calls: Promise<unknown>[]): Promise<boolean> {
-  let pending = calls.length;
-  for (const call of calls)
-    call.then(
-      () => pending--,
-      () => pending--,
-    );
-  for (let turn = 0; turn < 50 && pending > 0; turn++) {
-    await nextMacrotask();
-    fireDueTimers();
-  }
-  for (let waited = 0; ; waited += 50) {
-    if (pending === 0) return true;
-    await settle();
-    if (pending === 0) return true;
-    if (waited >= MAX_SIMULATED_WAIT_MS || clock === undefined) return false;
-    clock.advance(50);
-  }
-}
+const finish = (calls: Promise<unknown>[]) =>
+  finishInSimulatedTime(calls, { clock, stepMs: 50, withinMs: MAX_SIMULATED_WAIT_MS });
 
 /** The statement a parse error came from, if the last request sent one PostgreSQL could not parse. */
 function unparsed(h: Harness, since: number): Statement | undefined {

@@ -1,4 +1,4 @@
-import { fireDueTimers } from './clock';
+import { type FakeClock, fireDueTimers } from './clock';
 
 /**
  * Requests a harness has sent to a real server and not yet seen answered. The
@@ -109,6 +109,48 @@ export async function settle(): Promise<void> {
         new Promise<void>((resolve) => realSetTimeout(resolve, left)),
       ]);
     }
+  }
+}
+
+/** How long calls may wait in simulated time (see finishInSimulatedTime). */
+export interface SimulatedWait {
+  /** Moves while the calls wait on a timer; with none, calls still waiting after their turns are not finished. */
+  clock: FakeClock | undefined;
+  /** How far the clock moves at a time. */
+  stepMs: number;
+  /** The most simulated time the calls get. */
+  withinMs: number;
+  /** Also let work the calls left running (a write not awaited) land before returning. */
+  quiet?: boolean;
+}
+
+/**
+ * Waits for calls started together; true once all have settled, false if some were still waiting after
+ * `withinMs` of simulated time. The simulations answer within a few turns of the event loop, so most
+ * calls are done before the clock moves; code that waits on a timer (a pool's queue, a batching window,
+ * a lock it polls) then runs in simulated time, the clock moving in small steps while the calls are
+ * quiet, so any reasonable wait is over before the grader gives up.
+ */
+export async function finishInSimulatedTime(
+  calls: Promise<unknown>[],
+  { clock, stepMs, withinMs, quiet = false }: SimulatedWait,
+): Promise<boolean> {
+  let pending = calls.length;
+  for (const call of calls)
+    call.then(
+      () => pending--,
+      () => pending--,
+    );
+  for (let turn = 0; turn < 50 && pending > 0; turn++) {
+    await nextMacrotask();
+    fireDueTimers();
+  }
+  for (let waited = 0; ; waited += stepMs) {
+    if (pending === 0 && !quiet) return true;
+    await settle();
+    if (pending === 0) return true;
+    if (waited >= withinMs || clock === undefined) return false;
+    clock.advance(stepMs);
   }
 }
 
