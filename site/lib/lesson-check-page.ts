@@ -1,3 +1,4 @@
+import type { failureMessagesWithoutExport } from '../../engine/runtime/storage/backend.ts';
 import { readLessonProgress } from '../../engine/runtime/storage/lesson-progress.ts';
 import type { ProgressStore } from '../../engine/runtime/storage.ts';
 import { onProgressChange, progressChangedEvent } from './progress.ts';
@@ -72,14 +73,19 @@ export function startLessonCheck(section: HTMLElement): void {
     });
   }
 
-  let store: Promise<ProgressStore> | undefined;
+  // The store and its messages load with the first answer to save.
+  let opened: Promise<[ProgressStore, typeof failureMessagesWithoutExport]> | undefined;
   const save = async () => {
-    store ??= Promise.all([
+    opened ??= Promise.all([
       import('../../engine/runtime/storage.ts'),
       import('../../engine/runtime/storage/backend.ts'),
-    ]).then(([{ ProgressStore }, { browserStore }]) => ProgressStore.open(browserStore()));
-    const saved = (await store).recordCheck(slug, count, [...passed]);
-    saveFailure = saved.ok ? '' : saved.failure.message;
+    ]).then(([{ ProgressStore }, backend]) => [
+      ProgressStore.open(backend.browserStore()),
+      backend.failureMessagesWithoutExport,
+    ]);
+    const [progress, messagesWithoutExport] = await opened;
+    const saved = progress.recordCheck(slug, count, [...passed]);
+    saveFailure = saved.ok ? '' : (messagesWithoutExport[saved.failure.kind] ?? saved.failure.message);
     showProgress();
     window.dispatchEvent(new Event(progressChangedEvent));
   };

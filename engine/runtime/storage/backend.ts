@@ -34,6 +34,17 @@ export const failureMessages: Record<StorageFailureKind, string> = {
     'Some saved progress could not be read. It was set aside unchanged, and the rest of your work is here.',
 };
 
+/**
+ * The same failures told on a page with no Export button (a lesson check): there the answers cannot
+ * be exported, only kept in the page or saved once the browser lets the course save again.
+ */
+export const failureMessagesWithoutExport: Partial<Record<StorageFailureKind, string>> = {
+  quota:
+    "This browser's storage for the course is full, so these answers are not saved: they stay only while this page is open. Free some space in the browser's site data to save them.",
+  unavailable:
+    'This browser does not let the course save (private browsing, or site data is blocked), so these answers stay only while this page is open.',
+};
+
 /** What a failed storage call means for the learner. */
 export function failureOf(error: unknown): StorageFailure {
   const { name, code } = (error ?? {}) as { name?: string; code?: number };
