@@ -34,6 +34,16 @@ export interface GradeReport {
    * did not compile. When present, no task can pass.
    */
   errors: string[];
+  /** Where in the learner's files those errors were thrown, when the runtime could tell. */
+  errorPlaces?: ErrorPlace[];
+}
+
+/** A place in a learner's file: its path from the course root, line and column counted from 1 as editors do. */
+export interface ErrorPlace {
+  path: string;
+  line: number;
+  column: number;
+  message: string;
 }
 
 /** A finished test as every runner describes it, before it is mapped to a task. */

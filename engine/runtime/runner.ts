@@ -41,6 +41,15 @@ export interface Diagnostic {
   message: string;
 }
 
+/** The editor's marks for a graded run: where the learner's code threw while it loaded, in its editable files. */
+export function loadErrorDiagnostics(manifest: ExerciseManifest, report: GradeReport): Diagnostic[] {
+  const folder = `exercises/${manifest.id}/`;
+  return (report.errorPlaces ?? []).flatMap(({ path, ...place }) => {
+    const file = path.slice(folder.length);
+    return path.startsWith(folder) && manifest.files.editable.includes(file) ? [{ file, ...place }] : [];
+  });
+}
+
 export type GradeOutcome =
   /** The grader ran; the report says which tests passed (a learner's import-time exception is in report.errors). */
   | { kind: 'graded'; report: GradeReport; diagnostics: Diagnostic[] }

@@ -594,12 +594,20 @@ describe('results, hints and the solution', () => {
     });
   });
 
-  it('shows an error thrown while the code loads on its own, not as task 1 failing', async () => {
+  it('shows an error thrown while the code loads on its own, marked at its line, not as task 1 failing', async () => {
     await withPage(withWorker, async (page) => {
       await openEditor(page);
-      await setCode(page, file, `throw new Error('REDIS_URL is not set');\n${solution}`);
+      await setCode(page, file, `${solution}\nthrow new Error('REDIS_URL is not set');\n`);
+      const line = solution.split('\n').length + 1;
       expect(await runTests(page)).toContain('threw an error while it was loading, so no test could run');
       expect(await page.locator('.ws-problem').textContent()).toContain('REDIS_URL is not set');
+      // Column 7: the error is made by `new Error(...)`, where the stack says it was thrown.
+      expect(await page.locator('.ws-problem .ws-diagnostics button').textContent()).toBe(
+        `${file}, line ${line}, column 7`,
+      );
+      expect(await errorMarkers(page)).toContainEqual(
+        expect.objectContaining({ owner: 'grader', line, column: 7, message: 'REDIS_URL is not set' }),
+      );
       expect(await page.locator('.ws-task[data-next]').count()).toBe(0);
       expect(await taskStates(page)).toEqual(['not-run', 'not-run', 'not-run', 'not-run', 'not-run']);
     });

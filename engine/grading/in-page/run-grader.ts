@@ -11,6 +11,7 @@ import { setSafeTimers } from '@vitest/utils/timers';
 import { learnerImportRefusal } from '../learner-imports.ts';
 import { failIfNeverSettles, trackMacrotasks } from '../never-settles.ts';
 import {
+  type ErrorPlace,
   type GradeReport,
   type RawTest,
   type RunningTest,
@@ -97,6 +98,24 @@ export function rawTestsOf(task: Task, suites: string[] = []): RawTest[] {
   return task.tasks.flatMap((child) => rawTestsOf(child, inner));
 }
 
+/**
+ * Where a load error was thrown in the learner's code: the first frame of its stack in an exercises/ file.
+ * The module graph evaluates each file with `new Function` named by its sourceURL, and the engine counts
+ * lines in the function's whole source, whose header ("function anonymous(require,module,exports\n) {\n",
+ * ECMAScript CreateDynamicFunction) takes two lines; sucrase keeps the file's lines where they were.
+ */
+export function learnerPlace(error: { message: string; stack?: string }): ErrorPlace | undefined {
+  const frame = /(exercises\/[^\s():]+):(\d+):(\d+)/.exec(error.stack ?? '');
+  if (!frame) return undefined;
+  const [, path = '', line, column] = frame;
+  return {
+    path,
+    line: Math.max(1, Number(line) - 2),
+    column: Number(column),
+    message: stripAnsi(error.message),
+  };
+}
+
 let safeTimersSet = false;
 
 export async function gradeInPage(request: InPageGradeRequest): Promise<GradeReport> {
@@ -136,14 +155,14 @@ export async function gradeInPage(request: InPageGradeRequest): Promise<GradeRep
   } finally {
     tracker.restore();
   }
-  const errors = files.flatMap((file) =>
-    (file.result?.errors ?? []).map((error) => stripAnsi(error.message)),
-  );
+  const fileErrors = files.flatMap((file) => file.result?.errors ?? []);
+  const errorPlaces = fileErrors.flatMap((error) => learnerPlace(error) ?? []);
   return {
     exercise: request.exercise,
     runtime: 'worker',
     seed: request.seed,
     tests: files.flatMap((file) => rawTestsOf(file)).map(toTestResult),
-    errors,
+    errors: fileErrors.map((error) => stripAnsi(error.message)),
+    ...(errorPlaces.length > 0 && { errorPlaces }),
   };
 }

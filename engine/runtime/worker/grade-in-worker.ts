@@ -4,7 +4,7 @@ import type { InPageGradeRequest } from '../../grading/in-page/run-grader.ts';
 import type { GradeReport, RunningTest } from '../../grading/results.ts';
 import { compileDiagnostics, compileErrorMessage } from '../compile-check.ts';
 import { type CourseFiles, readAll } from '../course-files.ts';
-import type { GradeOutcome } from '../runner.ts';
+import { type GradeOutcome, loadErrorDiagnostics } from '../runner.ts';
 
 /**
  * What the grading Worker does with one request, apart from the Worker itself
@@ -105,7 +105,7 @@ export async function gradeInWorker(
       Object.keys(compiled).some((path) => error.startsWith(`${path}:`) || error.startsWith(`${path} `)),
     );
     if (courseError) return { kind: 'runner-error', message: `the grader could not load: ${courseError}` };
-    return { kind: 'graded', report, diagnostics: [] };
+    return { kind: 'graded', report, diagnostics: loadErrorDiagnostics(manifest, report) };
   } catch (error) {
     if (error instanceof RunnerFailure) return { kind: 'runner-error', message: error.message };
     throw error;

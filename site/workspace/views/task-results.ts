@@ -225,12 +225,12 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
   }
 
   function showGraded(
-    report: Extract<GradeOutcome, { kind: 'graded' }>['report'],
+    { report, diagnostics }: Extract<GradeOutcome, { kind: 'graded' }>,
     about: string,
     typeErrors: readonly Diagnostic[],
   ): void {
     if (report.errors.length > 0) {
-      showLoadError(report.errors, about);
+      showLoadError(report.errors, diagnostics, about);
       return;
     }
     const outcomes = taskOutcomes(report, manifest.tasks);
@@ -282,7 +282,7 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
   }
 
   /** The learner's module threw while it loaded: no test could run, whatever task it belongs to. */
-  function showLoadError(errors: readonly string[], about: string): void {
+  function showLoadError(errors: readonly string[], places: readonly Diagnostic[], about: string): void {
     notGraded();
     summary.dataset.tone = 'fail';
     replace(
@@ -296,6 +296,12 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
         'div',
         { class: 'ws-callout', 'data-tone': 'fail' },
         errors.map((error) => h('pre', { tabindex: 0 }, error)),
+        places.length > 0 &&
+          h(
+            'ul',
+            { class: 'ws-diagnostics' },
+            places.map((place) => h('li', {}, 'Thrown at ', placeButton(place))),
+          ),
         h(
           'p',
           {},
@@ -397,7 +403,7 @@ export function createTaskResults(options: TaskResultsOptions): TaskResults {
       const about = `Graded in ${(elapsedMs / 1000).toFixed(2)} s${waited} by the ${runnerLabels[runner]}.`;
       switch (outcome.kind) {
         case 'graded':
-          return showGraded(outcome.report, `${about} Seed ${outcome.report.seed}.`, typeErrors);
+          return showGraded(outcome, `${about} Seed ${outcome.report.seed}.`, typeErrors);
         case 'compile-error':
           return showCompileError(outcome.diagnostics, outcome.message);
         case 'stopped':
