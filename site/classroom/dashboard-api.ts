@@ -70,3 +70,13 @@ export function instructorApi(token: string) {
   };
 }
 export type InstructorApi = ReturnType<typeof instructorApi>;
+
+/**
+ * A learner's name from their export's file name: what was added to the usual
+ * request-journey-progress-<date>.json (e.g. "... Ada.json"), or else the whole name, so files stay apart.
+ */
+export function learnerNameOf(fileName: string): string {
+  const base = fileName.replace(/\.json$/i, '');
+  const added = base.replace(/^request-journey-progress-?(\d{4}-\d{2}-\d{2})?[\s_-]*/i, '');
+  return (/\p{L}/u.test(added) ? added : base).slice(0, 40);
+}

@@ -6,6 +6,7 @@ import {
   type InstructorApi,
   instructorApi,
   instructorToken,
+  learnerNameOf,
   type Room,
   rememberToken,
 } from './dashboard-api.ts';
@@ -147,10 +148,7 @@ function wireControls(api: InstructorApi, room: Room, select: HTMLSelectElement)
     const files: { name: string; file: unknown }[] = [];
     for (const file of chosen) {
       try {
-        // The learner's name is the file's, without the export's usual suffix.
-        const name =
-          file.name.replace(/\.json$/i, '').replace(/^request-journey-progress-?/, '') || file.name;
-        files.push({ name: name.slice(0, 40), file: JSON.parse(await file.text()) });
+        files.push({ name: learnerNameOf(file.name), file: JSON.parse(await file.text()) });
       } catch {
         note.textContent = `${file.name} is not JSON, so it is not a progress export. Nothing was imported.`;
         return;
