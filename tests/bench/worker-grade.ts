@@ -17,9 +17,11 @@ import { buildFixture, serve } from '../e2e/runtime-fixture/serve.ts';
  * starter again, then the solution (every test passing, so every test doing
  * all its work). Also shows
  * how much of it is the grader's own tests. Prints medians over several fresh
- * pages: `tsx tests/bench/worker-grade.ts [rounds]`.
+ * pages: `tsx tests/bench/worker-grade.ts [rounds] [exercise ...]`.
  */
 const rounds = Number(process.argv[2] ?? 3);
+// Exercises named after the rounds: only those (every exercise when none is named).
+const only = process.argv.slice(3);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const testTime = (outcome: GradeOutcome) =>
   outcome.kind === 'graded' ? outcome.report.tests.reduce((total, test) => total + test.durationMs, 0) : 0;
@@ -37,7 +39,9 @@ const { url, server } = await serve(outDir);
 const browser = await launchChromium();
 try {
   console.log(`Worker runner grading time in Chromium, median of ${rounds} fresh pages:`);
-  for (const exercise of loadCourse()) {
+  for (const exercise of loadCourse().filter(
+    ({ manifest }) => only.length === 0 || only.includes(manifest.id),
+  )) {
     const { manifest, solutionDir } = exercise;
     // The shipped starter: exercises/ may hold whoever runs the bench's own solution.
     const starter: GradeRequest = { manifest, files: shippedStarter(exercise) };
