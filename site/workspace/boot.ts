@@ -103,6 +103,9 @@ for (const root of roots) {
   const button = root.querySelector<HTMLElement>('[data-workspace-open]');
   button?.addEventListener('click', () => open(root, true));
   if (button) prepareOnIntent(root, button);
+  // From here on clicks reach open(); one that came before (Workspace.astro kept it) is answered now.
+  root.dataset.workspaceBooted = '';
+  if ('openRequested' in root.dataset) open(root, true);
 }
 
 function openFromAddress(): void {

@@ -164,7 +164,12 @@ describe('a page served over plain http from another computer (a classroom serve
       let told = '';
       while (!told) {
         if (Date.now() > deadline + 30_000)
-          throw new Error('the reloaded workspace did not say the run crashed');
+          throw new Error(
+            `the reloaded workspace did not say the run crashed; the page shows: ${await evaluate<string>(
+              session,
+              `JSON.stringify({ ready: Boolean(document.querySelector('[data-editor-ready]')), bar: document.querySelector('.ws-runner-bar, .ws-runner')?.outerHTML.slice(0, 1500), marker: sessionStorage.getItem('request-journey:run-in-progress') })`,
+            )}`,
+          );
         told = await evaluate<string>(
           session,
           `document.querySelector('.ws-runner-crashed:not([hidden])')?.textContent ?? ''`,
