@@ -218,12 +218,24 @@ function handCard(api: InstructorApi, state: ClassState, hand: Hand): HTMLElemen
   );
 }
 
+/** How many stuck tasks to list: the worst few are what an instructor can act on. */
+const STUCK_SHOWN = 5;
+
 function renderStuck(state: ClassState): void {
+  const more = state.stuck.length - STUCK_SHOWN;
+  byId('more-stuck').textContent =
+    more > 0 ? `and ${more} more task${more === 1 ? '' : 's'} failing for half or more` : '';
   replace(
     byId('stuck'),
-    state.stuck.map((task) =>
-      h('li', {}, `${taskTitle(state, task.exercise, task.task)}: failing for ${task.failing} of ${task.of}`),
-    ),
+    state.stuck
+      .slice(0, STUCK_SHOWN)
+      .map((task) =>
+        h(
+          'li',
+          {},
+          `${taskTitle(state, task.exercise, task.task)}: failing for ${task.failing} of ${task.of}`,
+        ),
+      ),
   );
   byId('not-stuck').hidden = state.stuck.length > 0;
 }
