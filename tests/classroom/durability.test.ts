@@ -17,41 +17,52 @@ async function startCli(data: string, site: string) {
   return started.serving;
 }
 
+// Each test starts the server as its own process (tsx compiling on start): slow on a busy machine.
+const START_BUDGET = { timeout: 120_000 };
+
 describe('durability', () => {
-  it('keeps every stored report, hand and the instructor token through a SIGKILL and a restart', async () => {
-    const data = dataDir();
-    const site = builtSite();
-    const first = await startCli(data, site);
-    const joined = await call(first.base, '/api/join', { body: { classCode: first.classCode, name: 'Ada' } });
-    const learnerToken = String(joined.body.learnerToken);
-    const sent = [
-      report(),
-      report({ exercise: 'rate-limiter', tasks: [{ task: 1, title: 'Count requests', passed: true }] }),
-    ];
-    for (const body of sent) {
-      expect((await call(first.base, '/api/reports', { token: learnerToken, body })).status).toBe(202);
-    }
-    const hand = await call(first.base, '/api/hands', {
-      token: learnerToken,
-      body: { exercise: 'cache-aside', task: 2 },
-    });
-    const before = await call(first.base, `/api/classes/${first.classCode}/state`, { token: first.token });
-    await killed(first.child);
+  it(
+    'keeps every stored report, hand and the instructor token through a SIGKILL and a restart',
+    START_BUDGET,
+    async () => {
+      const data = dataDir();
+      const site = builtSite();
+      const first = await startCli(data, site);
+      const joined = await call(first.base, '/api/join', {
+        body: { classCode: first.classCode, name: 'Ada' },
+      });
+      const learnerToken = String(joined.body.learnerToken);
+      const sent = [
+        report(),
+        report({ exercise: 'rate-limiter', tasks: [{ task: 1, title: 'Count requests', passed: true }] }),
+      ];
+      for (const body of sent) {
+        expect((await call(first.base, '/api/reports', { token: learnerToken, body })).status).toBe(202);
+      }
+      const hand = await call(first.base, '/api/hands', {
+        token: learnerToken,
+        body: { exercise: 'cache-aside', task: 2 },
+      });
+      const before = await call(first.base, `/api/classes/${first.classCode}/state`, { token: first.token });
+      await killed(first.child);
 
-    const second = await startCli(data, site);
-    expect(second.token).toBe(first.token);
-    expect(second.classCode).toBe(first.classCode);
-    const after = await call(second.base, `/api/classes/${second.classCode}/state`, { token: second.token });
-    expect(after.body).toEqual(before.body);
-    expect(after.body.hands).toMatchObject([{ id: hand.body.handId }]);
-    // The learner's token still works, and a retry of a stored report is recognised.
-    expect((await call(second.base, '/api/reports', { token: learnerToken, body: sent[0] })).body).toEqual({
-      stored: false,
-      duplicate: true,
-    });
-  });
+      const second = await startCli(data, site);
+      expect(second.token).toBe(first.token);
+      expect(second.classCode).toBe(first.classCode);
+      const after = await call(second.base, `/api/classes/${second.classCode}/state`, {
+        token: second.token,
+      });
+      expect(after.body).toEqual(before.body);
+      expect(after.body.hands).toMatchObject([{ id: hand.body.handId }]);
+      // The learner's token still works, and a retry of a stored report is recognised.
+      expect((await call(second.base, '/api/reports', { token: learnerToken, body: sent[0] })).body).toEqual({
+        stored: false,
+        duplicate: true,
+      });
+    },
+  );
 
-  it('refuses to start without a built site, saying what to do', async () => {
+  it('refuses to start without a built site, saying what to do', START_BUDGET, async () => {
     await expect(startCli(dataDir(), dataDir())).rejects.toThrow(/run npm run build first/);
   });
 });
