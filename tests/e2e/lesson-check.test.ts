@@ -105,21 +105,23 @@ describe('a lesson check', () => {
 
   it('keeps the questions answered right when the lesson is left half done, and the home page returns to it', async () => {
     await withPage({}, async (page) => {
-      await page.goto(site.url('/lessons/cdn/'));
+      await page.goto(site.url('/lessons/stateless-servers/'));
       await answer(page, 2, await rightChoice(page, 2));
       await expect
         .poll(() => page.evaluate((key) => localStorage.getItem(key), progressStorageKey))
-        .toContain('"cdn"');
+        .toContain('"stateless-servers"');
       await page.goto(site.url('/lessons/api-gateway/'));
-      await page.goto(site.url('/lessons/cdn/'));
+      await page.goto(site.url('/lessons/stateless-servers/'));
       await expect.poll(() => question(page, 2).getAttribute('data-state')).toBe('right');
       expect(await question(page, 1).getAttribute('data-state')).toBeNull();
-      expect(await page.locator('.sidebar [data-progress-lesson="cdn"]').isVisible()).toBe(false);
+      expect(await page.locator('.sidebar [data-progress-lesson="stateless-servers"]').isVisible()).toBe(
+        false,
+      );
 
       await page.goto(site.url('/'));
       const link = page.locator('[data-continue-link]');
-      await expect.poll(() => link.getAttribute('href')).toBe('/lessons/cdn/');
-      expect(await link.textContent()).toContain('Continue where you left off: “The CDN edge');
+      await expect.poll(() => link.getAttribute('href')).toBe('/lessons/stateless-servers/');
+      expect(await link.textContent()).toContain('Continue where you left off: “Stateless servers');
     });
   });
 
