@@ -137,6 +137,7 @@ function rewriteJson<T>(file: string, change: (json: T) => T): T {
 
 function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error) throw result.error;
   if (result.status !== 0) {
     throw new Error(`${command} ${args.slice(0, 3).join(' ')} ... failed (exit ${result.status ?? 'none'})`);
   }
@@ -178,9 +179,13 @@ export function buildWorkshopPack({ out, site }: PackOptions): number {
     );
     const cache = join(folder, 'npm-cache');
     console.log(`Filling the npm cache with ${learnerPackages(lock).length} packages...`);
+    // Under `npm run`, the npm that runs us: on Windows `npm` alone is a .cmd that spawn cannot start.
+    const [npm, ...npmArgs] = process.env.npm_execpath
+      ? [process.execPath, process.env.npm_execpath]
+      : ['npm'];
     run(
-      'npm',
-      ['cache', 'add', '--cache', cache, '--no-audit', '--no-fund', ...learnerPackages(lock)],
+      npm as string,
+      [...npmArgs, 'cache', 'add', '--cache', cache, '--no-audit', '--no-fund', ...learnerPackages(lock)],
       folder,
     );
     // The index and content are all npm ci --offline reads; logs are only noise on the stick.
