@@ -1,7 +1,6 @@
 import { relative } from 'node:path';
 import { courseRoot } from '../course/course.ts';
-import { taskOutcomes } from '../grading/results.ts';
-import { hintCommand, rememberRevealed, revealedHints } from './hint-ladder.ts';
+import { climbHintLadder } from './hint-ladder.ts';
 import { courseOrder, learnerFolder, nextStepAfter } from './next-exercise.ts';
 import { gradingCommandLine, runGrading } from './run-grading.ts';
 
@@ -23,39 +22,19 @@ console.log(
 );
 const { reports } = await runGrading({ config: 'vitest.config.ts', projects: exercises, print: false });
 
-const firstUnfinished = courseOrder()
+const runs = courseOrder()
   .filter((exercise) => exercises.includes(exercise.manifest.id))
-  .flatMap((exercise) => {
-    const report = reports.get(exercise.manifest.id);
-    const task =
-      report && taskOutcomes(report, exercise.manifest.tasks).find((outcome) => outcome.status === 'fail');
-    return task ? [{ exercise, task }] : [];
-  })[0];
-
-if (firstUnfinished === undefined) {
-  console.log(`\nEvery task passes: no hint needed.\n${nextStepAfter(reports, folder) ?? ''}`);
-} else {
-  const { exercise, task } = firstUnfinished;
-  const { id } = exercise.manifest;
-  const hints = exercise.manifest.tasks[task.number - 1]?.hints ?? [];
-  const shown = revealedHints(id, task.number);
-  const next = Math.min(shown + 1, hints.length);
-  rememberRevealed(id, task.number, next);
-  console.log(`\n${id}, task ${task.number}: ${task.title}, hint ${next} of ${hints.length}`);
-  console.log(`  ${hints[next - 1] ?? ''}\n`);
-  if (next < hints.length) {
-    console.log(
-      `Still stuck? ${hintCommand(id, exercise.exerciseDir === folder)} again shows hint ${next + 1} of ${hints.length}.`,
-    );
-  } else {
-    const [editable = ''] = exercise.manifest.files.editable;
-    const yours = relative(folder, `${exercise.exerciseDir}/${editable}`);
-    const solution = relative(folder, `${courseRoot}/solutions/${id}/${editable}`);
-    console.log(
-      `That was the last hint for task ${task.number}. To compare your code with the reference solution:\n` +
-        `  git diff --no-index ${yours} ${solution}`,
-    );
-  }
-}
+  .map((exercise) => ({ exercise, report: reports.get(exercise.manifest.id) }));
+const inExerciseFolder = runs.some(({ exercise }) => exercise.exerciseDir === folder);
+const hint = climbHintLadder(runs, inExerciseFolder, (exercise, task) => {
+  const [editable = ''] = exercise.manifest.files.editable;
+  const yours = relative(folder, `${exercise.exerciseDir}/${editable}`);
+  const solution = relative(folder, `${courseRoot}/solutions/${exercise.manifest.id}/${editable}`);
+  return (
+    `That was the last hint for task ${task}. To compare your code with the reference solution:\n` +
+    `  git diff --no-index ${yours} ${solution}`
+  );
+});
+console.log(`\n${hint ?? `Every task passes: no hint needed.\n${nextStepAfter(reports, folder) ?? ''}`}`);
 // Failing tests are what a hint is for: vitest's failure exit code does not apply here.
 process.exitCode = 0;

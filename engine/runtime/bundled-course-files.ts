@@ -19,6 +19,8 @@ export const bundledCourseFiles: CourseFiles = courseFilesFrom(
       '!/tests/cheats/**',
       '/engine/course/*.ts',
       '/engine/grading/*.ts',
+      '/engine/cli/project.config.ts',
+      '/engine/cli/hint-ladder.ts',
       '/engine/runtime/webcontainer/vitest.results.config.ts',
       '/vitest.config.ts',
       '/tsconfig.json',

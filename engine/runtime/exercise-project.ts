@@ -32,6 +32,9 @@ export const ENGINE_FILES = [
   'engine/grading/seal-assertions.setup.ts',
   'engine/grading/seal-assertions.ts',
   'engine/grading/verdict.ts',
+  // The config grade.mjs runs, with the terminal's hint ladder, as in an exercise folder of the course.
+  'engine/cli/project.config.ts',
+  'engine/cli/hint-ladder.ts',
 ] as const;
 
 /** The packages the project installs, at the exact versions the course pins. */
@@ -76,7 +79,11 @@ function packageJson(manifest: ExerciseManifest): string {
     type: 'module',
     description: manifest.summary,
     engines: { node: '>=20' },
-    scripts: { test: 'node grade.mjs', 'test:watch': 'node grade.mjs --watch' },
+    scripts: {
+      test: 'node grade.mjs',
+      'test:watch': 'node grade.mjs --watch',
+      hint: 'node grade.mjs --hint',
+    },
     devDependencies: projectDependencies(),
   };
   return `${JSON.stringify(project, null, 2)}\n`;
@@ -109,11 +116,15 @@ export function projectLockJson(manifest: Pick<ExerciseManifest, 'id'>): string 
 /**
  * The project's `npm test`: vitest, behind a small command line that accepts the `--seed` every run
  * prints (`npm test -- --seed 1234`), so a run replays the same way here as in the course
- * (`GRADER_SEED=1234 npm test` works too), and answers an unknown flag with its usage.
+ * (`GRADER_SEED=1234 npm test` works too), and answers an unknown flag with its usage. As in an
+ * exercise folder of the course, unfinished tasks are progress (exit code 0, so npm adds no error
+ * lines) and `npm run hint` (`--hint`) reveals the next hint.
  */
 export const GRADE_SCRIPT = String.raw`// npm test grades this exercise (see README.md): vitest behind a small command line.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -123,6 +134,7 @@ const usage = [
   '  npm test                    grade it: which tasks pass, then the first failure and a hint',
   '  npm test -- --seed 1234     replay a run with the seed it printed (or: GRADER_SEED=1234 npm test)',
   '  npm run test:watch          grade again every time you save',
+  '  npm run hint                the next hint for the first unfinished task (a nudge, the concept, then code)',
   '',
   "Against real servers instead of the built-in simulations, name them in the course's own variables:",
   '  RJ_REDIS_URL=redis://127.0.0.1:6390 RJ_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres \\',
@@ -136,6 +148,7 @@ try {
     options: {
       seed: { type: 'string' },
       watch: { type: 'boolean', short: 'w', default: false },
+      hint: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -163,8 +176,21 @@ try {
   console.error('vitest is not installed here yet: run npm install first, then npm test.');
   process.exit(2);
 }
-const run = spawnSync(process.execPath, [vitest, ...(values.watch ? [] : ['run'])], { stdio: 'inherit', env });
-process.exit(run.status ?? 1);
+if (values.hint) {
+  env.RJ_NEXT_HINT = '1';
+  console.log('Grading your code to find your first unfinished task...');
+}
+// The reporter writes the run's results here: when it did, the code was graded, and unfinished tasks are not an error.
+const results = mkdtempSync(join(tmpdir(), 'request-journey-'));
+env.GRADE_RESULTS_FILE = join(results, 'results.json');
+const mode = values.watch ? [] : ['run'];
+const run = spawnSync(process.execPath, [vitest, ...mode, '--config', 'engine/cli/project.config.ts'], {
+  stdio: 'inherit',
+  env,
+});
+const graded = existsSync(env.GRADE_RESULTS_FILE);
+rmSync(results, { recursive: true, force: true });
+process.exit(graded ? 0 : (run.status ?? 1));
 `;
 
 function readme(manifest: ExerciseManifest): string {
@@ -182,7 +208,10 @@ An exercise from Request Journey, packaged to work on your own machine with Node
     npm test
 
 \`npm test\` runs the same grader as the course site and prints which tasks pass, the first failure and a
-hint. \`npm run test:watch\` grades again every time you save. Each run prints its seed; \`npm test -- --seed
+hint. Unfinished tasks are progress, not an error: npm test exits with code 0 whenever it could grade your code.
+\`npm run hint\` reveals the next hint for the first unfinished task, one step at a time (a nudge, then the
+concept, then a code-shaped hint); every later \`npm test\` shows the last one you reached.
+\`npm run test:watch\` grades again every time you save. Each run prints its seed; \`npm test -- --seed
 <seed>\` replays it exactly (so does \`GRADER_SEED=<seed> npm test\`). \`package-lock.json\` pins every package
 to the version the course was tested with.
 

@@ -58,7 +58,11 @@ describe.each(loadCourse().map((exercise) => [exercise.manifest.id, exercise] as
     it('grades with `npm test` = vitest behind grade.mjs, with every package pinned to the course version', async () => {
       const tree = await project;
       const pkg = JSON.parse(tree['package.json'] ?? '');
-      expect(pkg.scripts).toEqual({ test: 'node grade.mjs', 'test:watch': 'node grade.mjs --watch' });
+      expect(pkg.scripts).toEqual({
+        test: 'node grade.mjs',
+        'test:watch': 'node grade.mjs --watch',
+        hint: 'node grade.mjs --hint',
+      });
       expect(tree['grade.mjs']).toBe(GRADE_SCRIPT);
       for (const [name, version] of Object.entries(pkg.devDependencies)) {
         expect(version, name).toBe(rootPackage.dependencies[name] ?? rootPackage.devDependencies[name]);
