@@ -12,13 +12,14 @@ import {
   type RoomServer,
   startRoomServer,
 } from './classroom.browser.ts';
+import { serveDist } from './dist-server.ts';
 import { newContext } from './site.browser.ts';
 import { openEditor, runTests, setCode, starterAndSolution, workerPreference } from './workspace.browser.ts';
 
 /**
  * The room end to end, on an origin that is not a secure context (plain http to a name other than
  * localhost): three learners in their own browsers join a class, grade and raise a hand; the
- * instructor's live stream shows it; the server is killed and started again and nothing is lost;
+ * instructor's dashboard, open all along, shows it live; the server is killed and started again and nothing is lost;
  * forged and oversized reports change nothing; results made while the server is down arrive when it
  * is back.
  */
@@ -76,49 +77,27 @@ async function stateWhere(wanted: (state: ClassState) => boolean, what: string):
   }
 }
 
-/**
- * The dashboard's live stream (Server-Sent Events with the instructor token), read as the dashboard
- * reads it: each event carries the class's whole state.
- */
-async function liveStream() {
-  const controller = new AbortController();
-  const response = await fetch(
-    new URL(`/api/classes/${classCode}/events?token=${server.instructorToken}`, server.origin),
-    { signal: controller.signal },
-  );
-  if (!response.body) throw new Error('the stream has no body');
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = '';
-  let events = 0;
-  return {
-    /** Reads events until one shows `wanted`; returns how many state events had arrived by then. */
-    async until(wanted: (state: ClassState) => boolean): Promise<number> {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the stream ended');
-        buffered += value;
-        let end = buffered.indexOf('\n\n');
-        while (end >= 0) {
-          const event = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          end = buffered.indexOf('\n\n');
-          const data = /^data: (.*)$/m.exec(event)?.[1];
-          if (!data) continue;
-          events += 1;
-          if (wanted(JSON.parse(data))) return events;
-        }
-      }
+/** What the dashboard's grid shows for a learner's row: how many task cells say passed, and failing. */
+function dashboardShows(dashboard: Page, name: string, passed: number, failing: number): Promise<unknown> {
+  return dashboard.waitForFunction(
+    ([learner, wantPassed, wantFailing]) => {
+      const row = [...document.querySelectorAll('#progress tr')].find(
+        (each) => each.querySelector('th[scope="row"]')?.textContent === learner,
+      );
+      return (
+        row?.querySelectorAll('td.passed').length === wantPassed &&
+        row.querySelectorAll('td.failing').length === wantFailing
+      );
     },
-    close: () => controller.abort(),
-  };
+    [name, passed, failing] as const,
+    { timeout: 60_000 },
+  );
 }
 
 const tasksOf = (state: ClassState, name: string) =>
   Object.values(state.learners.find((learner) => learner.name === name)?.exercises[exercise]?.tasks ?? {});
 const allPass = (state: ClassState, name: string) =>
   tasksOf(state, name).length === TASKS && tasksOf(state, name).every((task) => task.passed);
-const allFail = (state: ClassState, name: string) =>
-  tasksOf(state, name).length === TASKS && tasksOf(state, name).every((task) => !task.passed);
 
 async function learnerPage(): Promise<Page> {
   const context = await newContext(browser, { storage: workerPreference });
@@ -145,8 +124,9 @@ beforeAll(async () => {
   port = await freePort();
   server = await startRoomServer(port, dataDir);
   browser = await launchRoomChromium();
-  const created = await api('/api/classes', { token: server.instructorToken, body: '{"name":"Tuesday"}' });
-  classCode = String(created.body.code);
+  // The class the server made at its first start, which the dashboard shows first.
+  const room = await api('/api/room', { token: server.instructorToken });
+  classCode = String((room.body.classes as Array<{ code: string }>)[0]?.code);
 });
 
 afterAll(async () => {
@@ -159,9 +139,13 @@ describe('a workshop room over plain http', () => {
   let ada: Page;
   let grace: Page;
   let linus: Page;
+  let dashboard: Page;
 
   it('is not a secure context, and three learners join, grade and raise a hand, live on the dashboard', async () => {
-    const stream = await liveStream();
+    // The instructor's dashboard is open before anyone joins: what follows must reach it without a reload.
+    dashboard = await (await browser.newContext()).newPage();
+    await dashboard.goto(`${server.roomOrigin}/classroom/dashboard/#token=${server.instructorToken}`);
+    await dashboard.locator('#connection[data-state="live"]').waitFor({ timeout: 30_000 });
     ada = await learnerPage();
     expect(
       await ada.evaluate(() => ({
@@ -188,16 +172,16 @@ describe('a workshop room over plain http', () => {
     await linus.getByRole('button', { name: 'Raise hand' }).click();
     await linus.getByText('Your hand is up for task 1, with your code').waitFor();
 
-    const events = await stream.until(
-      (state) =>
-        allFail(state, 'Ada') &&
-        allPass(state, 'Grace') &&
-        allFail(state, '<b>Linus</b>') &&
-        state.hands.some((hand) => hand.name === '<b>Linus</b>'),
-    );
-    stream.close();
-    // The stream sent the changes as they came, not one state at the end.
-    expect(events).toBeGreaterThan(1);
+    await dashboardShows(dashboard, 'Ada', 0, TASKS);
+    await dashboardShows(dashboard, 'Grace', TASKS, 0);
+    await dashboardShows(dashboard, '<b>Linus</b>', 0, TASKS);
+    const hand = dashboard.locator('#hands [data-hand]');
+    await hand.getByRole('heading', { name: '<b>Linus</b>' }).waitFor({ timeout: 60_000 });
+    expect(await hand.getByLabel('Failing message').textContent()).toBeTruthy();
+    expect(await hand.getByText(`Shared code: ${file}`).count()).toBe(1);
+    // Names and messages are text on the dashboard: no element came from a learner's markup.
+    expect(await dashboard.locator('#main b').count()).toBe(0);
+
     const { hands } = await classState();
     expect(hands).toHaveLength(1);
     expect(hands[0]).toMatchObject({ task: 1, code: { [file]: starter } });
@@ -257,10 +241,36 @@ describe('a workshop room over plain http', () => {
 
     // The queue's next try finds the server back.
     await stateWhere((state) => allPass(state, 'Ada'), "Ada's results from while the server was down");
+    // The dashboard reconnects by itself and shows them.
+    await dashboardShows(dashboard, 'Ada', TASKS, 0);
     await waitingNote(ada).getByText('Your results are sent to the class.').waitFor({ timeout: 30_000 });
 
     await linus.getByRole('button', { name: 'Lower hand' }).click();
     await linus.getByText('Your hand is down.').waitFor();
     await stateWhere((state) => state.hands.length === 0, 'the hand lowered');
+  });
+});
+
+describe('the workspace where no classroom server serves the site', () => {
+  it('shows no class panel, and asks nothing of the classroom but the one probe', async () => {
+    const site = await serveDist();
+    const context = await newContext(browser, { storage: workerPreference });
+    try {
+      const page = await context.newPage();
+      const asked: string[] = [];
+      page.on('request', (request) => {
+        const { pathname } = new URL(request.url());
+        if (pathname.startsWith('/api/')) asked.push(pathname);
+      });
+      await page.goto(`${site.origin}${lesson}`);
+      await openEditor(page);
+      expect(await runTests(page)).toContain(`0 of ${TASKS} tasks pass`);
+      await page.waitForFunction(() => performance.getEntriesByName('workspace:run').length > 0);
+      expect(asked).toEqual(['/api/classroom']);
+      expect(await page.locator('.cl-panel').isHidden()).toBe(true);
+    } finally {
+      await context.close();
+      await site.close();
+    }
   });
 });
