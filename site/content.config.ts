@@ -1,5 +1,6 @@
 import { defineCollection, z } from 'astro:content';
 import { glob } from 'astro/loaders';
+import { guideSchema } from './lib/instructor-guide.ts';
 import { stopIds } from './lib/journey.ts';
 import { lessonCheckSchema } from './lib/lesson-check.ts';
 
@@ -26,4 +27,10 @@ const checks = defineCollection({
   schema: lessonCheckSchema,
 });
 
-export const collections = { lessons, checks };
+/** Instructor guides, one file per lesson, named by its slug (see site/lib/instructor-guide.ts). */
+const guides = defineCollection({
+  loader: glob({ pattern: '*.yaml', base: './lessons/guides' }),
+  schema: guideSchema,
+});
+
+export const collections = { lessons, checks, guides };
