@@ -178,9 +178,9 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
     return fetched.then(({ answer }) => answer);
   }
 
-  function usable(entry: Entry | undefined): entry is Entry {
+  /** Fresh, and not marked no-cache: may be answered without asking the origin. */
+  function usable(entry: Entry): boolean {
     return (
-      entry !== undefined &&
       !directives(entry.headers).has('no-cache') &&
       currentAge(entry, options.now()) < freshnessLifetime(entry)
     );
@@ -191,7 +191,7 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
       if (request.method !== 'GET') return options.origin(request);
       const key = cacheKey(request.url);
       const entry = lookup(key, request);
-      if (usable(entry)) return fromStorage(entry);
+      if (entry && usable(entry)) return fromStorage(entry);
       const pending = inFlight.get(key);
       if (entry && !directives(entry.headers).has('no-cache')) {
         const staleFor = currentAge(entry, options.now()) - freshnessLifetime(entry);
@@ -205,7 +205,7 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
       const shared = await pending;
       if (shared) return shared.clone();
       const now = lookup(key, request);
-      if (usable(now)) return fromStorage(now);
+      if (now && usable(now)) return fromStorage(now);
       return (await fetchFromOrigin(key, request, now)).answer;
     },
     purge(url) {
