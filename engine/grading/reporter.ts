@@ -4,6 +4,7 @@ import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/n
 import { loadExercise } from '../course/course.ts';
 import { type GradedExercise, gradingSummary, type HintLadder, wantsColour } from './format.ts';
 import {
+  type ErrorPlace,
   type GradeReport,
   type RawTest,
   type Runtime,
@@ -68,6 +69,24 @@ function rawTestOf(test: TestCase, gradingKey: string | undefined): RawTest {
   };
 }
 
+/**
+ * Where an error outside every test was thrown in a learner's file: the first frame of vitest's
+ * stack (already mapped to the TypeScript source) in an exercises/ folder, from that folder on.
+ */
+export function learnerPlaceOf(error: {
+  message: string;
+  stacks?: ReadonlyArray<{ file: string; line: number; column: number }>;
+}): ErrorPlace | undefined {
+  const frame = error.stacks?.find((candidate) => candidate.file.includes('/exercises/'));
+  if (!frame) return undefined;
+  return {
+    path: frame.file.slice(frame.file.lastIndexOf('/exercises/') + 1),
+    line: frame.line,
+    column: frame.column,
+    message: stripAnsi(error.message),
+  };
+}
+
 /** Project names are "<exercise>" or "<exercise>:<implementation>". */
 export const exerciseOfProject = (project: string) => project.split(':')[0] ?? project;
 
@@ -91,6 +110,8 @@ export function reportsOf(
       ...Array.from(module.children.allTests(), (test) => rawTestOf(test, gradingKey)).map(toTestResult),
     );
     report.errors.push(...module.errors().map((error) => stripAnsi(error.message)));
+    const places = module.errors().flatMap((error) => learnerPlaceOf(error) ?? []);
+    if (places.length > 0) report.errorPlaces = [...(report.errorPlaces ?? []), ...places];
     reports.set(project, report);
   }
   return reports;

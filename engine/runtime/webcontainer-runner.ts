@@ -5,6 +5,7 @@ import { exerciseProject, type ProjectTree, projectDependencies } from './exerci
 import {
   type GradeOutcome,
   type GradeRequest,
+  loadErrorDiagnostics,
   type Runner,
   stoppedAfter,
   stoppedByLearner,
@@ -158,7 +159,7 @@ export function createWebContainerRunner(options: WebContainerRunnerOptions): We
         message: `vitest ended (exit code ${exitCode}) without writing results:\n${outputTail}`,
       };
     }
-    return { kind: 'graded', report, diagnostics: [] };
+    return { kind: 'graded', report, diagnostics: loadErrorDiagnostics(manifest, report) };
   }
 
   async function run(request: GradeRequest): Promise<GradeOutcome> {
