@@ -12,6 +12,7 @@ import fengari, { type LuaState } from 'fengari';
 import interop from 'fengari-interop';
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import sha from 'sha.js';
 
 const { lua, lauxlib, lualib, to_luastring } = fengari;
 
@@ -240,10 +241,12 @@ function evaluate(redis: Redis, script: string, args: unknown[]): unknown {
   }
 }
 
-/** A script's name for EVALSHA: the SHA1 of its source, in hex (the Web Crypto API: Node, browsers, Workers). */
-async function sha1(source: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(source));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+/**
+ * A script's name for EVALSHA: the SHA1 of its source, in hex. Not the Web Crypto API: a page served over
+ * plain http from another computer (a classroom) has no crypto.subtle.
+ */
+function sha1(source: string): string {
+  return sha('sha1').update(source).digest('hex');
 }
 
 /** Replaces EVAL and EVALSHA on an ioredis-mock client with ones that compile each script once. */
@@ -252,10 +255,9 @@ export function compileScriptsOnce(redis: Redis): void {
   // Scripts run by EVAL and not yet named for EVALSHA: hashing waits until an EVALSHA asks for one.
   const seen = new Set<string>();
   const unnamed = new Set<string>();
-  const nameScripts = async () => {
-    const sources = [...unnamed];
+  const nameScripts = () => {
+    for (const source of unnamed) shaScripts[sha1(source)] = source;
     unnamed.clear();
-    for (const source of sources) shaScripts[await sha1(source)] = source;
   };
   Object.assign(redis, {
     eval: (...args: unknown[]) =>
@@ -269,12 +271,10 @@ export function compileScriptsOnce(redis: Redis): void {
       }),
     evalsha: (...args: unknown[]) =>
       answer(args, ([sha, ...rest]) => {
-        const run = () => {
-          const script = shaScripts[String(sha)];
-          if (!script) throw new Error('NOSCRIPT No matching script. Please use EVAL.');
-          return evaluate(redis, script, rest);
-        };
-        return String(sha) in shaScripts || unnamed.size === 0 ? run() : nameScripts().then(run);
+        if (!(String(sha) in shaScripts)) nameScripts();
+        const script = shaScripts[String(sha)];
+        if (!script) throw new Error('NOSCRIPT No matching script. Please use EVAL.');
+        return evaluate(redis, script, rest);
       }),
   });
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compileScriptsOnce } from '../support/redis-scripts';
 
 // Each pair of clients gets a keyspace of its own (ioredis-mock shares one per port).
@@ -112,6 +112,20 @@ describe('EVAL compiled once answers as ioredis-mock answers', () => {
     expect(await compiled.eval(script, 0, 'first')).toBe('first');
     expect(await compiled.evalsha(sha, 0, 'again')).toBe('again');
     await expect(compiled.evalsha('0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
+  });
+
+  it('EVALSHA works where the page has no Web Crypto API (a classroom page over plain http)', async () => {
+    vi.stubGlobal('crypto', {});
+    try {
+      const { compiled } = await pair();
+      const script = 'return ARGV[1]';
+      expect(await compiled.eval(script, 0, 'first')).toBe('first');
+      expect(await compiled.evalsha(createHash('sha1').update(script).digest('hex'), 0, 'again')).toBe(
+        'again',
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('answers through a Node-style callback too', async () => {

@@ -11,6 +11,7 @@ const loaders: Record<GraderPackage, () => Promise<unknown>> = {
   'ioredis-mock': () => import('ioredis-mock'),
   fengari: () => import('fengari'),
   'fengari-interop': () => import('fengari-interop'),
+  'sha.js': () => import('sha.js'),
   'pg-mem': () => import('pg-mem'),
   '@sinonjs/fake-timers': () => import('@sinonjs/fake-timers'),
   'pgsql-ast-parser': () => import('pgsql-ast-parser'),
