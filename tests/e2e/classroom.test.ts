@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseRoot } from '../../engine/course/course.ts';
+import { axeViolations } from './axe.ts';
 import {
   freePort,
   joinClass,
@@ -155,6 +156,8 @@ describe('a workshop room over plain http', () => {
         serviceWorker: 'serviceWorker' in navigator,
       })),
     ).toEqual({ secure: false, subtle: 'undefined', randomUUID: 'undefined', serviceWorker: false });
+    await ada.getByRole('region', { name: 'Join a class' }).waitFor();
+    expect(await axeViolations(ada)).toEqual([]);
     grace = await learnerPage();
     linus = await learnerPage();
     await joinClass(ada, classCode, 'Ada');
@@ -171,6 +174,7 @@ describe('a workshop room over plain http', () => {
     await linus.getByLabel('Share my code with the instructor').check();
     await linus.getByRole('button', { name: 'Raise hand' }).click();
     await linus.getByText('Your hand is up for task 1, with your code').waitFor();
+    expect(await axeViolations(linus)).toEqual([]);
 
     await dashboardShows(dashboard, 'Ada', 0, TASKS);
     await dashboardShows(dashboard, 'Grace', TASKS, 0);
