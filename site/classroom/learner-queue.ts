@@ -12,7 +12,7 @@ import type { ClassroomApi, Membership, Report } from './learner-api.ts';
  * grading: a run only adds to the queue.
  */
 
-const STATE_KEY = 'request-journey:v1:classroom';
+export const STATE_KEY = 'request-journey:v1:classroom';
 /** A message the server accepts at most; longer failure messages are cut. */
 export const MAX_MESSAGE_CHARS = 2000;
 /** Results kept while the server is unreachable; older ones make way (a whole class session is far fewer). */

@@ -8,7 +8,7 @@ import { adoptStyle } from '../workspace/adopt-style.ts';
 import { h, replace, uniqueId } from '../workspace/dom.ts';
 import css from './learner.css?inline';
 import { type ClassroomApi, httpClassroomApi, type Report, servedByClassroom } from './learner-api.ts';
-import { createReportSender, LearnerMemory, reportOf } from './learner-queue.ts';
+import { createReportSender, LearnerMemory, reportOf, STATE_KEY } from './learner-queue.ts';
 
 /**
  * The classroom in the workspace: a "Join a class" panel shown only when a
@@ -148,8 +148,11 @@ export function createClassroomPanel(options: ClassroomOptions): ClassroomPanel 
     }
   }
 
+  let joining = false;
   joinForm.addEventListener('submit', async (event) => {
     event.preventDefault();
+    // A second press while the first is on its way would join twice, as two learners.
+    if (joining) return;
     const classCode = codeInput.value.trim().toUpperCase();
     const name = nameInput.value.trim();
     if (!classCode || !name) {
@@ -157,7 +160,10 @@ export function createClassroomPanel(options: ClassroomOptions): ClassroomPanel 
       return;
     }
     joinStatus.textContent = 'Joining…';
-    const answer = await api.join(classCode, name);
+    joining = true;
+    const answer = await api.join(classCode, name).finally(() => {
+      joining = false;
+    });
     if (answer.kind !== 'ok') {
       joinStatus.textContent =
         answer.kind === 'refused'
@@ -238,7 +244,8 @@ export function createClassroomPanel(options: ClassroomOptions): ClassroomPanel 
   });
 
   addEventListener('online', () => sender.flush());
-  if ('subscribe' in backend) backend.subscribe?.(() => render());
+  // Another tab joined, left, sent or lowered a hand.
+  if ('subscribe' in backend) backend.subscribe?.((key) => (key === null || key === STATE_KEY) && render());
 
   adoptStyle(css);
   // A browser that joined here before keeps its class (and sends what waits) even while the server is down.

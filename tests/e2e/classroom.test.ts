@@ -161,8 +161,8 @@ describe('a workshop room over plain http', () => {
     grace = await learnerPage();
     linus = await learnerPage();
     await joinClass(ada, classCode, 'Ada');
-    // Typed in lower case, as a learner copies it from the board.
-    await joinClass(grace, classCode.toLowerCase(), 'Grace');
+    // Typed in lower case, as a learner copies it from the board; Join pressed twice joins once.
+    await joinClass(grace, classCode.toLowerCase(), 'Grace', 'dblclick');
     await joinClass(linus, classCode, '<b>Linus</b>');
     // A name is text, never markup.
     await linus.getByRole('region', { name: 'Your class' }).getByText('<b>Linus</b>').waitFor();
@@ -186,7 +186,8 @@ describe('a workshop room over plain http', () => {
     // Names and messages are text on the dashboard: no element came from a learner's markup.
     expect(await dashboard.locator('#main b').count()).toBe(0);
 
-    const { hands } = await classState();
+    const { hands, learners } = await classState();
+    expect(learners.map((learner) => learner.name).sort()).toEqual(['<b>Linus</b>', 'Ada', 'Grace']);
     expect(hands).toHaveLength(1);
     expect(hands[0]).toMatchObject({ task: 1, code: { [file]: starter } });
     expect(hands[0]?.message).toBeTruthy();
