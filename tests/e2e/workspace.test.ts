@@ -474,7 +474,7 @@ describe('the workspace beside the lesson', () => {
     });
   });
 
-  it('keeps a stacked layout on a phone (390 x 844)', async () => {
+  it('keeps a stacked layout on a phone (390 x 844), with the first failure readable whole', async () => {
     await withPage({ viewport: { width: 390, height: 844 }, storage: workerPreference }, async (page) => {
       await openEditor(page);
       const panel = await box(page, '[data-workspace-root]');
@@ -484,6 +484,12 @@ describe('the workspace beside the lesson', () => {
         await page.locator('[data-workspace-root]').evaluate((root) => getComputedStyle(root).position),
       ).not.toBe('fixed');
       expect(await page.getByRole('separator').count()).toBe(0);
+      // A phone hides scroll bars: a message cut inside its box reads as if it ended mid-sentence.
+      await runTests(page);
+      const failure = page.locator('.ws-summary-failure');
+      expect(
+        await failure.evaluate((message) => message.scrollHeight - message.clientHeight),
+      ).toBeLessThanOrEqual(1);
     });
   });
 
