@@ -18,20 +18,23 @@ interface Entry {
 /** What concurrent requests waiting for the same origin fetch get: a response to share, or nothing. */
 type Shared = Response | undefined;
 
-/** The Cache-Control directives, names in lower case; a directive without a value maps to ''. */
-function directives(headers: Headers): Map<string, string> {
-  const parsed = new Map<string, string>();
+/** The Cache-Control directives: names in lower case (they are case-insensitive), each with its value if any. */
+function directives(headers: Headers): Map<string, string | undefined> {
+  const parsed = new Map<string, string | undefined>();
   for (const part of (headers.get('cache-control') ?? '').split(',')) {
-    const [name = '', value = ''] = part.split('=');
-    if (name.trim() !== '') parsed.set(name.trim().toLowerCase(), value.trim().replace(/^"|"$/g, ''));
+    const [name, value] = part.split('=');
+    // Number() ignores the spaces around a value (max-age=60 , public), so only the name is trimmed.
+    parsed.set(String(name).trim().toLowerCase(), value);
   }
   return parsed;
 }
 
-/** A delta-seconds directive in milliseconds, or undefined when absent or malformed. */
-function secondsOf(cacheControl: Map<string, string>, name: string): number | undefined {
-  const value = cacheControl.get(name);
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) * 1000 : undefined;
+/**
+ * A delta-seconds directive in milliseconds, or undefined when absent. A malformed value gives NaN, which
+ * no age is below: the response counts as stale, as RFC 9111 4.2.1 encourages.
+ */
+function secondsOf(cacheControl: Map<string, string | undefined>, name: string): number | undefined {
+  return cacheControl.has(name) ? Number(cacheControl.get(name)) * 1000 : undefined;
 }
 
 /** The Date header, or when the response arrived if the origin sent none. */
@@ -40,9 +43,13 @@ function dateOf(entry: Entry): number {
   return Number.isNaN(date) ? entry.responseTime : date;
 }
 
-/** RFC 9111 4.2.1: s-maxage for a shared cache, then max-age, then Expires minus Date; no heuristics. */
+/**
+ * RFC 9111 4.2.1: s-maxage for a shared cache, then max-age, then Expires minus Date; no heuristics, so a
+ * response without any is stored with lifetime 0 (asked about every time). no-cache: never fresh.
+ */
 function freshnessLifetime(entry: Entry): number {
   const cacheControl = directives(entry.headers);
+  if (cacheControl.has('no-cache')) return 0;
   const explicit = secondsOf(cacheControl, 's-maxage') ?? secondsOf(cacheControl, 'max-age');
   if (explicit !== undefined) return explicit;
   const expires = Date.parse(entry.headers.get('expires') ?? '');
@@ -58,15 +65,20 @@ function currentAge(entry: Entry, now: number): number {
   return Math.max(apparentAge, correctedAgeValue) + (now - entry.responseTime);
 }
 
-/** How long past its freshness lifetime a stale-* directive lets the entry be used (RFC 5861). */
+/**
+ * How long past its freshness lifetime a stale-* directive lets the entry be used (RFC 5861); never for
+ * no-cache, which forbids using it without validation (RFC 9111 4.2.4).
+ */
 function staleAllowance(entry: Entry, directive: 'stale-while-revalidate' | 'stale-if-error'): number {
-  return secondsOf(directives(entry.headers), directive) ?? -1;
+  const cacheControl = directives(entry.headers);
+  if (cacheControl.has('no-cache')) return Number.NEGATIVE_INFINITY;
+  return secondsOf(cacheControl, directive) ?? Number.NEGATIVE_INFINITY;
 }
 
 function varyNames(headers: Headers): string[] {
   return (headers.get('vary') ?? '')
     .split(',')
-    .map((name) => name.trim().toLowerCase())
+    .map((name) => name.trim())
     .filter((name) => name !== '');
 }
 
@@ -76,11 +88,7 @@ function storable(request: Request, response: Response): boolean {
   if (response.status !== 200 || cacheControl.has('no-store') || cacheControl.has('private')) return false;
   if (varyNames(response.headers).includes('*')) return false;
   const explicitlyShared = ['public', 's-maxage', 'must-revalidate'].some((name) => cacheControl.has(name));
-  if (request.headers.has('authorization') && !explicitlyShared) return false;
-  return (
-    ['max-age', 's-maxage', 'no-cache'].some((name) => cacheControl.has(name)) ||
-    response.headers.has('expires')
-  );
+  return !request.headers.has('authorization') || explicitlyShared;
 }
 
 function isServerError(status: number): boolean {
@@ -115,7 +123,7 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
   function fromStorage(entry: Entry): Response {
     const headers = new Headers(entry.headers);
     headers.set('age', String(Math.floor(currentAge(entry, options.now()) / 1000)));
-    return new Response(entry.body.slice(0), { status: entry.status, headers });
+    return new Response(entry.body, { status: entry.status, headers });
   }
 
   /** Asks the origin (conditionally when there is a stored entry) and stores what may be stored. */
@@ -126,20 +134,15 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
     if (etag) headers.set('if-none-match', etag);
     if (lastModified) headers.set('if-modified-since', lastModified);
     const requestTime = options.now();
-    let response: Response | undefined;
-    try {
-      response = await options.origin(new Request(request, { headers }));
-    } catch {
-      response = undefined;
-    }
+    // The origin rejects when it cannot be reached: that is an error like a 5xx, not a crash of the edge.
+    const response = await options.origin(new Request(request, { headers })).catch(() => undefined);
     const responseTime = options.now();
     if (stale && response?.status === 304) {
       // RFC 9111 4.3.4: the 304's headers replace the stored ones; the body stays.
       for (const [name, value] of response.headers) stale.headers.set(name, value);
       stale.requestTime = requestTime;
       stale.responseTime = responseTime;
-      const answer = fromStorage(stale);
-      return { answer, shared: undefined };
+      return { answer: fromStorage(stale), shared: undefined };
     }
     if (response === undefined || isServerError(response.status)) {
       if (
@@ -150,19 +153,18 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
       }
       const error = response ?? new Response('Bad Gateway: the origin could not be reached', { status: 502 });
       const body = await error.arrayBuffer();
-      const copy = () => new Response(body.slice(0), { status: error.status, headers: error.headers });
+      const copy = () => new Response(body, { status: error.status, headers: error.headers });
       return { answer: copy(), shared: copy() };
     }
+    if (!storable(request, response)) return { answer: response, shared: undefined };
     const body = await response.arrayBuffer();
-    if (storable(request, response)) {
-      save(key, request, {
-        status: response.status,
-        headers: new Headers(response.headers),
-        body,
-        requestTime,
-        responseTime,
-      });
-    }
+    save(key, request, {
+      status: response.status,
+      headers: new Headers(response.headers),
+      body,
+      requestTime,
+      responseTime,
+    });
     return { answer: new Response(body, response), shared: undefined };
   }
 
@@ -178,12 +180,9 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
     return fetched.then(({ answer }) => answer);
   }
 
-  /** Fresh, and not marked no-cache: may be answered without asking the origin. */
+  /** Fresh (no-cache never is): may be answered without asking the origin. */
   function usable(entry: Entry): boolean {
-    return (
-      !directives(entry.headers).has('no-cache') &&
-      currentAge(entry, options.now()) < freshnessLifetime(entry)
-    );
+    return currentAge(entry, options.now()) < freshnessLifetime(entry);
   }
 
   return {
@@ -193,7 +192,7 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
       const entry = lookup(key, request);
       if (entry && usable(entry)) return fromStorage(entry);
       const pending = inFlight.get(key);
-      if (entry && !directives(entry.headers).has('no-cache')) {
+      if (entry) {
         const staleFor = currentAge(entry, options.now()) - freshnessLifetime(entry);
         if (staleFor <= staleAllowance(entry, 'stale-while-revalidate')) {
           // Serve the stale copy now and refresh it in the background, once.
@@ -213,11 +212,10 @@ export function createEdgeCache(options: EdgeCacheOptions): EdgeCache {
     },
     purgeTag(tag) {
       for (const [key, entries] of store) {
-        const kept = entries.filter(
-          (entry) => !(entry.headers.get('surrogate-key') ?? '').split(/\s+/).includes(tag),
+        store.set(
+          key,
+          entries.filter((entry) => !(entry.headers.get('surrogate-key') ?? '').split(' ').includes(tag)),
         );
-        if (kept.length === 0) store.delete(key);
-        else store.set(key, kept);
       }
     },
   };
