@@ -80,6 +80,9 @@ function open(root: HTMLElement, focusEditor: boolean): void {
     .then(({ openWorkspace }) => openWorkspace(root, exercise, focusEditor))
     .then(() => {
       root.dataset.workspaceState = 'open';
+      // Opened by a link (#workspace) nothing is focused to bring it into view, and on a phone the
+      // editor grows above the point the browser scrolled to: show the workspace from its top.
+      if (!focusEditor) root.scrollIntoView({ block: 'start' });
     })
     .catch((error: unknown) => {
       console.error(error);

@@ -130,6 +130,21 @@ describe('the journey diagram', () => {
     });
   });
 
+  it('opens the exercise of a stop on a phone with the editor in view', async () => {
+    await withPage({ viewport: phone, storage: workerPreference }, async (page) => {
+      await page.goto(site.url('/'));
+      await Promise.all([
+        page.waitForURL(site.url('/lessons/caching/#workspace')),
+        page.locator('a.stop-card[data-stop="cache"]').click(),
+      ]);
+      await page.locator('[data-workspace-root][data-editor-ready]').waitFor({ timeout: 60_000 });
+      const editorTop = () =>
+        page.locator('.monaco-editor').first().evaluate((editor) => editor.getBoundingClientRect().top);
+      await expect.poll(editorTop, { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
+      expect(await editorTop()).toBeLessThan(phone.height);
+    });
+  });
+
   it('shows what a stop does while it is focused', async () => {
     await withPage({}, async (page) => {
       await page.goto(site.url('/'));
