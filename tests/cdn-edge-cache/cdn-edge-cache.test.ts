@@ -336,7 +336,7 @@ describe('task 2: Never share what is not yours to share', () => {
     world.origin.serve('/account', (request) =>
       page(
         { 'Cache-Control': 'private, max-age=60' },
-        `Account of ${request.headers.get('cookie') ?? 'nobody'}`,
+        `Account of ${request.headers.get('x-session') ?? 'nobody'}`,
       ),
     );
     await get(world, '/prices/live');
@@ -345,8 +345,10 @@ describe('task 2: Never share what is not yours to share', () => {
       'A second request for /prices/live (Cache-Control: no-store)',
       'no-store forbids any cache to keep the response at all (RFC 9111 5.2.2.5).',
     );
-    await get(world, '/account', { Cookie: 'session=alice' });
-    const bob = await get(world, '/account', { Cookie: 'session=bob' });
+    // The session travels in X-Session, not Cookie: browsers drop Cookie (and Accept-Encoding) from Requests a
+    // script builds, and this grader runs in the browser too.
+    await get(world, '/account', { 'X-Session': 'alice' });
+    const bob = await get(world, '/account', { 'X-Session': 'bob' });
     expectFromOrigin(
       bob,
       "Bob's request for /account, a second after Alice's (Cache-Control: private, max-age=60)",
@@ -726,26 +728,26 @@ describe('task 4: One key per resource, one variant per Vary', () => {
 
   it('stores one variant per value of the headers Vary names', async () => {
     const world = start();
-    world.origin.serve('/app.js', (request) => {
-      const encoding = request.headers.get('accept-encoding') ?? 'identity';
-      return page({ 'Cache-Control': 'max-age=600', Vary: 'Accept-Encoding' }, `app.js in ${encoding}`);
+    world.origin.serve('/catalogue', (request) => {
+      const language = request.headers.get('accept-language') ?? 'en';
+      return page({ 'Cache-Control': 'max-age=600', Vary: 'Accept-Language' }, `Catalogue in ${language}`);
     });
-    await get(world, '/app.js', { 'Accept-Encoding': 'br' });
-    const gzip = await get(world, '/app.js', { 'Accept-Encoding': 'gzip' });
+    await get(world, '/catalogue', { 'Accept-Language': 'en' });
+    const german = await get(world, '/catalogue', { 'Accept-Language': 'de' });
     expectFromOrigin(
-      gzip,
-      'A request with Accept-Encoding: gzip after one with br (Vary: Accept-Encoding)',
-      'the browser got a Brotli body it cannot decode. Vary: Accept-Encoding says the answer depends on that ' +
+      german,
+      'A request with Accept-Language: de after one with en (Vary: Accept-Language)',
+      'the German customer got the English catalogue. Vary: Accept-Language says the answer depends on that ' +
         'header (RFC 9111 4.1): a stored response matches only a request with the same value.',
     );
-    for (const encoding of ['br', 'gzip']) {
-      const again = await get(world, '/app.js', { 'Accept-Encoding': encoding });
+    for (const language of ['en', 'de']) {
+      const again = await get(world, '/catalogue', { 'Accept-Language': language });
       expectFromStorage(
         again,
-        `Another request with Accept-Encoding: ${encoding}`,
+        `Another request with Accept-Language: ${language}`,
         'its variant was stored; a second variant must not replace the first.',
       );
-      expectBody(again, `app.js in ${encoding}`, `Another request with Accept-Encoding: ${encoding}`);
+      expectBody(again, `Catalogue in ${language}`, `Another request with Accept-Language: ${language}`);
     }
   });
 
@@ -854,12 +856,14 @@ describe('task 5: Coalesce concurrent misses', () => {
   it('does not hand a response that may not be shared to the waiting requests', async () => {
     const world = start();
     world.origin.serve('/account', (request) =>
-      page({ 'Cache-Control': 'private, max-age=60' }, `Account of ${request.headers.get('cookie')}`),
+      page({ 'Cache-Control': 'private, max-age=60' }, `Account of ${request.headers.get('x-session')}`),
     );
     const users = ['alice', 'bob', 'carol'];
-    const { answers } = await concurrently(world, '/account', 3, (i) => ({ Cookie: `session=${users[i]}` }));
+    const { answers } = await concurrently(world, '/account', 3, (i) => ({
+      'X-Session': users[i] as string,
+    }));
     for (const [i, answer] of answers.entries()) {
-      if (answer.text !== `Account of session=${users[i]}`) {
+      if (answer.text !== `Account of ${users[i]}`) {
         fail(
           `Three customers opened /account at the same moment and ${users[i]} got "${answer.text}". The first ` +
             "request's answer was private: it can only be handed to the request it was made for. Requests " +
@@ -1023,25 +1027,25 @@ describe('task 6: Serve stale on purpose, and purge', () => {
 
   it('purges every variant of a URL', async () => {
     const world = start();
-    world.origin.serve('/app.js', (request) =>
+    world.origin.serve('/catalogue', (request) =>
       page(
-        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Encoding' },
-        `app.js in ${request.headers.get('accept-encoding')}`,
+        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Language' },
+        `Catalogue in ${request.headers.get('accept-language')}`,
       ),
     );
-    for (const encoding of ['br', 'gzip']) await get(world, '/app.js', { 'Accept-Encoding': encoding });
+    for (const language of ['en', 'de']) await get(world, '/catalogue', { 'Accept-Language': language });
     expectFromStorage(
-      await get(world, '/app.js', { 'Accept-Encoding': 'gzip' }),
-      'A second request for /app.js with Accept-Encoding: gzip (max-age=600)',
+      await get(world, '/catalogue', { 'Accept-Language': 'de' }),
+      'A second request for /catalogue with Accept-Language: de (max-age=600)',
       'it was stored a moment ago.',
     );
-    attempt('purge(url)', () => world.cache.purge(`${ORIGIN}/app.js?utm_source=deploy`));
-    for (const encoding of ['br', 'gzip']) {
+    attempt('purge(url)', () => world.cache.purge(`${ORIGIN}/catalogue?utm_source=price-update`));
+    for (const language of ['en', 'de']) {
       expectFromOrigin(
-        await get(world, '/app.js', { 'Accept-Encoding': encoding }),
-        `A request with Accept-Encoding: ${encoding} after purge('${ORIGIN}/app.js?utm_source=deploy')`,
-        "a purge removes every variant of the URL (its key normalised like a request's): after a deploy, a " +
-          'variant left behind serves the old code to every browser that asks for that encoding.',
+        await get(world, '/catalogue', { 'Accept-Language': language }),
+        `A request with Accept-Language: ${language} after purge('${ORIGIN}/catalogue?utm_source=price-update')`,
+        "a purge removes every variant of the URL (its key normalised like a request's): after a price " +
+          'change, a language left behind shows the old prices to every customer who reads it.',
       );
     }
   });
@@ -1050,7 +1054,7 @@ describe('task 6: Serve stale on purpose, and purge', () => {
     const world = start();
     const tagged = (tags: string) => (request: Request) =>
       page(
-        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Language, Accept-Encoding', 'Surrogate-Key': tags },
+        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Language, X-Currency', 'Surrogate-Key': tags },
         `${request.url} ${request.headers.get('accept-language')}`,
       );
     world.origin.serve('/products/1', tagged('product-1 catalog'));
