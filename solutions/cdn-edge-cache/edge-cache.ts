@@ -66,12 +66,12 @@ function currentAge(entry: Entry, now: number): number {
 }
 
 /**
- * How long past its freshness lifetime a stale-* directive lets the entry be used (RFC 5861); never for
- * no-cache, which forbids using it without validation (RFC 9111 4.2.4).
+ * How long past its freshness lifetime a stale-* directive lets the entry be used (RFC 5861); never for no-cache
+ * or s-maxage (which means proxy-revalidate too, 5.2.2.10): both forbid serving stale (RFC 9111 4.2.4).
  */
 function staleAllowance(entry: Entry, directive: 'stale-while-revalidate' | 'stale-if-error'): number {
   const cacheControl = directives(entry.headers);
-  if (cacheControl.has('no-cache')) return Number.NEGATIVE_INFINITY;
+  if (cacheControl.has('no-cache') || cacheControl.has('s-maxage')) return Number.NEGATIVE_INFINITY;
   return secondsOf(cacheControl, directive) ?? Number.NEGATIVE_INFINITY;
 }
 

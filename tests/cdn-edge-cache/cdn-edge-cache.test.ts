@@ -1006,6 +1006,41 @@ describe('task 6: Serve stale on purpose, and purge', () => {
     }
   });
 
+  it('never serves stale a copy whose lifetime came from s-maxage', async () => {
+    const world = start();
+    world.origin.serve(
+      '/offers',
+      page({ 'Cache-Control': 's-maxage=60, stale-while-revalidate=30' }, 'Offers, v1'),
+    );
+    world.origin.serve('/products/7', page({ 'Cache-Control': 's-maxage=60, stale-if-error=300' }));
+    await get(world, '/offers');
+    await get(world, '/products/7');
+    world.origin.serve(
+      '/offers',
+      page({ 'Cache-Control': 's-maxage=60, stale-while-revalidate=30' }, 'Offers, v2'),
+    );
+    world.clock.advance(75 * SECOND);
+    const offers = await get(world, '/offers');
+    if (offers.text !== 'Offers, v2') {
+      fail(
+        `A request 75 s after /offers was stored (Cache-Control: s-maxage=60, stale-while-revalidate=30) got ` +
+          `"${offers.text}" instead of the origin's new version. For a shared cache s-maxage also means ` +
+          'proxy-revalidate (RFC 9111 5.2.2.10): once the copy is stale it may not be used without checking with ' +
+          'the origin (4.2.4), whatever stale-while-revalidate says. So a lifetime given with s-maxage never ' +
+          'combines with the stale directives; an origin that wants them gives the edge max-age in CDN-Cache-Control instead.',
+      );
+    }
+    world.origin.fail(503);
+    const product = await get(world, '/products/7');
+    if (product.status === 200) {
+      fail(
+        'With the origin answering 503, a copy of /products/7 15 s stale (Cache-Control: s-maxage=60, ' +
+          'stale-if-error=300) was served. s-maxage forbids a shared cache to serve its copy stale (RFC 9111 ' +
+          '5.2.2.10 and 4.2.4), stale-if-error included: the error is the answer.',
+      );
+    }
+  });
+
   it('passes a new version on, not the stale copy, when the origin answers', async () => {
     const world = start();
     world.origin.serve(
