@@ -139,7 +139,10 @@ describe('the journey diagram', () => {
       ]);
       await page.locator('[data-workspace-root][data-editor-ready]').waitFor({ timeout: 60_000 });
       const editorTop = () =>
-        page.locator('.monaco-editor').first().evaluate((editor) => editor.getBoundingClientRect().top);
+        page
+          .locator('.monaco-editor')
+          .first()
+          .evaluate((editor) => editor.getBoundingClientRect().top);
       await expect.poll(editorTop, { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
       expect(await editorTop()).toBeLessThan(phone.height);
     });
