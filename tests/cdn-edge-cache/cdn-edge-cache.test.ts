@@ -402,6 +402,20 @@ describe('task 2: Never share what is not yours to share', () => {
         'origin became an outage at the edge. Store 200s only.',
     );
     expectBody(after, 'Espresso machine, 249 EUR', 'The first request after the origin recovered');
+    world.origin.serve('/video', {
+      status: 206,
+      headers: { 'Cache-Control': 'max-age=600', 'Content-Range': 'bytes 0-99/5000' },
+      body: 'the first 100 bytes',
+    });
+    await get(world, '/video');
+    world.origin.serve('/video', page({ 'Cache-Control': 'max-age=600' }, 'the whole video'));
+    expectFromOrigin(
+      await get(world, '/video'),
+      'A request for /video after the origin answered 206 Partial Content (max-age=600)',
+      'the cache stored a partial answer and served it as the whole resource. This cache stores 200s only: ' +
+        'other successful statuses (206, 204, ...) say something else than "here is the resource", so ' +
+        'response.ok is not the test.',
+    );
     world.origin.serve('/basket', page({ ETag: '"b1"' }, 'Your basket: 2 items'));
     await get(world, '/basket');
     expectFromOrigin(
@@ -751,6 +765,35 @@ describe('task 4: One key per resource, one variant per Vary', () => {
     }
   });
 
+  it('compares every header Vary names, and a missing header only with a missing one', async () => {
+    const world = start();
+    world.origin.serve('/catalogue', (request) => {
+      const language = request.headers.get('accept-language') ?? 'no language';
+      const currency = request.headers.get('x-currency') ?? 'no currency';
+      return page(
+        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Language, X-Currency' },
+        `Catalogue: ${language}, ${currency}`,
+      );
+    });
+    await get(world, '/catalogue', { 'Accept-Language': 'de', 'X-Currency': 'EUR' });
+    const swiss = await get(world, '/catalogue', { 'Accept-Language': 'de', 'X-Currency': 'CHF' });
+    expectFromOrigin(
+      swiss,
+      'A request with Accept-Language: de and X-Currency: CHF after one with de and EUR ' +
+        '(Vary: Accept-Language, X-Currency)',
+      'the Swiss customer got prices in euros. When Vary names several headers, a stored response matches ' +
+        'only a request with the same value in every one of them (RFC 9111 4.1), not just the first.',
+    );
+    const bare = await get(world, '/catalogue');
+    expectFromOrigin(
+      bare,
+      'A request with neither Accept-Language nor X-Currency, after requests that sent both',
+      "this customer got a page chosen for someone else's language and currency. A header Vary names that " +
+        'the request leaves out matches only a stored response whose request left it out too (RFC 9111 4.1).',
+    );
+    expectBody(bare, 'Catalogue: no language, no currency', 'The request with neither header');
+  });
+
   it('never matches Vary: *', async () => {
     const world = start();
     world.origin.serve(
@@ -850,6 +893,30 @@ describe('task 5: Coalesce concurrent misses', () => {
         'an error is shared with the requests that waited for it, never stored.',
       );
       world.clock.advance(70 * SECOND);
+    }
+  });
+
+  it('gives each waiting request the variant its own headers select', async () => {
+    const world = start();
+    world.origin.serve('/catalogue', (request) =>
+      page(
+        { 'Cache-Control': 'max-age=600', Vary: 'Accept-Language' },
+        `Catalogue in ${request.headers.get('accept-language')}`,
+      ),
+    );
+    const languages = ['en', 'de', 'en', 'fr'];
+    const { answers } = await concurrently(world, '/catalogue', languages.length, (i) => ({
+      'Accept-Language': languages[i] as string,
+    }));
+    for (const [i, answer] of answers.entries()) {
+      if (answer.text !== `Catalogue in ${languages[i]}`) {
+        fail(
+          `Four customers opened /catalogue at the same moment (Accept-Language: ${languages.join(', ')}) and ` +
+            `the one who asked for ${languages[i]} got "${answer.text}". The answer says Vary: Accept-Language, ` +
+            'so a request that waited for it may use it only if its own Accept-Language matches (RFC 9111 4.1); ' +
+            'the others need their own variant, from storage or from the origin.',
+        );
+      }
     }
   });
 
