@@ -47,7 +47,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       // TODO (task 2): tell the client where it stands: Retry-After on a 429, RateLimit-Policy and
       //   RateLimit on every answer.
       // TODO (task 4): Redis may refuse, or never answer: wait at most options.redisTimeoutMs, then
-      //   follow options.whenRedisFails ('open': call next; 'closed': answer 503), and report it.
+      //   follow options.whenRedisFails ('open': call next; 'closed': answer 503 with a Retry-After), and report it.
       // TODO (task 5): policy.algorithm 'sliding-window': count the last windowSeconds, not the calendar.
       // TODO (task 6): policy.algorithm 'token-bucket': refill and take in one atomic step (EVAL).
       return next(request);

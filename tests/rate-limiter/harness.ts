@@ -46,7 +46,7 @@ export interface RateLimiterOptions {
   apiKeys: ReadonlySet<string>;
   /** Addresses of our own proxies (the load balancer); each appends the address it saw to X-Forwarded-For. */
   trustedProxies: readonly string[];
-  /** When Redis cannot answer: 'open' lets the request through, 'closed' answers 503. */
+  /** When Redis cannot answer: 'open' lets the request through, 'closed' answers 503 with a Retry-After. */
   whenRedisFails: 'open' | 'closed';
   /** How long a request may wait for Redis before Redis counts as failed. */
   redisTimeoutMs: number;
