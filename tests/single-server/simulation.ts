@@ -247,14 +247,33 @@ export async function simulatedPostgres(catalogue: Product[]): Promise<Simulated
     indexUsedBy: async (statement) => {
       const sql =
         statement.values.length > 0 ? replaceQueryArgs$(statement.text, statement.values) : statement.text;
-      let plan: unknown;
-      try {
-        plan = (db.public as unknown as { explainSelect(sql: string): unknown }).explainSelect(sql);
-      } catch {
-        return undefined;
+      const columnsInPlan = () => {
+        try {
+          const plan = (db.public as unknown as { explainSelect(sql: string): unknown }).explainSelect(sql);
+          return indexColumnsInPlan(plan)?.join(',');
+        } catch {
+          return undefined;
+        }
+      };
+      const columns = columnsInPlan();
+      const used = indexes().find((index) => index.columns.join(',') === columns)?.name;
+      if (used !== undefined || columns !== undefined) return used;
+      // PostgreSQL uses a multicolumn B-tree for conditions on its leading column alone (the manual's
+      // "Multicolumn Indexes"); pg-mem plans one only when every column is constrained. So a multicolumn
+      // index counts as used when an index on its leading column would be: tried, then dropped again.
+      for (const index of indexes().filter((candidate) => candidate.columns.length > 1)) {
+        try {
+          db.public.none(`CREATE INDEX rj_leading_column_probe ON products (${index.columns[0]})`);
+        } catch {
+          continue; // a leading expression pg-mem cannot index alone: judged as pg-mem plans it
+        }
+        try {
+          if (columnsInPlan() === index.columns[0]) return index.name;
+        } finally {
+          db.public.none('DROP INDEX rj_leading_column_probe');
+        }
       }
-      const columns = indexColumnsInPlan(plan)?.join(',');
-      return indexes().find((index) => index.columns.join(',') === columns)?.name;
+      return undefined;
     },
     secrets: ['postgres://', '127.0.0.1:5432', 'password='],
   };
