@@ -176,7 +176,8 @@ export async function openWorkspace(
     for (const task of manifest.tasks) {
       results.setHintsRevealed(task.number, store.exercise(manifest.id).hintsRevealed[task.number] ?? 0);
     }
-    results.showSaved(store.exercise(manifest.id).passedTasks);
+    // A run under way answers for itself: another tab's saved results must not replace its "Running…".
+    if (!running) results.showSaved(store.exercise(manifest.id).passedTasks);
     resultsCode = savedResultsCode();
     codeChanged();
   };
